@@ -1,0 +1,84 @@
+// npm run stack [-- --reset]
+// Starts the dev stack in the foreground: Postgres (embedded, or DATABASE_URL),
+// the Supabase platform bootstrap, migrations and, on a fresh database, the seed.
+import { promises as fs } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { paths, readStackEnv } from './config';
+import { StackError } from './errors';
+import { bold, dim, log, timed } from './log';
+import { startStack, type RunningStack } from './stack';
+import { readStackStatus } from './status';
+
+const usage = `Usage: npm run stack [-- --reset]
+
+  --reset   delete the local database folder first and start from the seed
+  --help    show this help
+
+Environment: DATABASE_URL (use this Postgres 15+ instead of the embedded one),
+DEVSTACK_DB_PORT (default 54322), DEVSTACK_DATA_DIR (default .devstack/pg17).`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { reset: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const env = readStackEnv();
+  const dataDir = env.DEVSTACK_DATA_DIR ?? paths.defaultDataDir;
+
+  let stack: RunningStack | null = null;
+  // Keeps the process in the foreground until a signal arrives.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const stop = async (signal: string) => {
+    log.step(`${signal}: stopping…`);
+    clearInterval(keepAlive);
+    await stack?.stop();
+    log.ok('stopped cleanly');
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  if (env.DATABASE_URL) {
+    log.step(`using the database from DATABASE_URL ${dim(redact(env.DATABASE_URL))}`);
+    if (values.reset) log.warn('--reset only deletes the embedded database folder; DATABASE_URL is left as it is');
+  } else {
+    if (values.reset) {
+      await timed(`deleted ${dataDir}`, () => fs.rm(dataDir, { recursive: true, force: true }));
+    }
+    log.step(`starting PostgreSQL 17 on 127.0.0.1:${env.DEVSTACK_DB_PORT} ${dim(`(data: ${dataDir})`)}`);
+  }
+  stack = await timed('database ready (bootstrap and migrations)', () =>
+    startStack({ databaseUrl: env.DATABASE_URL, dbPort: env.DEVSTACK_DB_PORT, dataDir }),
+  );
+  if (stack.createdCluster) log.ok(`created a new database cluster in ${dataDir}`);
+  const { applied, seeded } = stack.migrations;
+  for (const m of applied) log.ok(`applied migration ${m.version}_${m.name}`);
+  if (applied.length === 0) log.ok('migrations already up to date');
+  if (seeded) log.ok('seeded demo data (supabase/seed.sql)');
+  const status = await readStackStatus(stack.sql);
+  console.log(`
+${bold('Switchboard dev stack is ready.')}
+
+         DB URL: ${stack.dbUrl}
+       Postgres: ${status.serverVersion}
+     Migrations: ${status.migrationsApplied} applied
+  Demo accounts: ${status.demoAccounts.join(', ') || 'none'} ${dim('(password: password123)')}
+
+${dim('Press Ctrl-C to stop.')}`);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StackError) {
+    log.error(err.message);
+    if (err.hint) console.error(`  ${err.hint}`);
+  } else {
+    log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  }
+  process.exit(1);
+});

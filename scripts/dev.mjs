@@ -1,0 +1,25 @@
+// npm run dev: the dev stack and the Next.js dev server together, with prefixed
+// logs. Next starts once the stack reports ready; Ctrl-C stops both.
+import concurrently from 'concurrently';
+
+const { result } = concurrently(
+  [
+    { command: 'npm run --silent stack', name: 'stack', prefixColor: 'cyan' },
+    {
+      // Wait for the database port before starting Next, so the first page load works.
+      command: 'node scripts/wait-for-port.mjs 54322 && next dev',
+      name: 'next',
+      prefixColor: 'magenta',
+      env: { NEXT_TELEMETRY_DISABLED: '1' },
+    },
+  ],
+  { killOthersOn: ['failure', 'success'], killSignal: 'SIGTERM', prefix: '[{name}]', timestampFormat: 'HH:mm:ss' },
+);
+
+result.then(
+  () => process.exit(0),
+  (events) => {
+    const failed = events.filter((e) => e.exitCode !== 0 && !e.killed);
+    process.exit(failed.length > 0 ? 1 : 0);
+  },
+);

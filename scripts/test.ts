@@ -1,0 +1,83 @@
+// npm test: everything CI checks, in order, with one summary line at the end.
+//   1. TypeScript (tsc --noEmit)
+//   2. the whole vitest suite on a throw-away embedded PostgreSQL 17
+//   3. the database suite (tests/db) again on the machine's PostgreSQL 15
+//      (PG15_BIN, default /usr/lib/postgresql/15/bin), to prove the migrations
+//      and policies hold on another major version
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startSystemPostgres } from '../devstack/system-postgres';
+
+interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+const total: Tally = { passed: 0, failed: 0, skipped: 0 };
+const failures: string[] = [];
+
+function exec(label: string, cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
+  console.log(`\n▶ ${label}`);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env } });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function vitest(label: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-report-'));
+  const report = path.join(dir, 'report.json');
+  const code = await exec(label, 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], env);
+  try {
+    const json = JSON.parse(await readFile(report, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+      numTodoTests: number;
+      numTotalTests: number;
+    };
+    total.passed += json.numPassedTests;
+    total.failed += json.numFailedTests;
+    total.skipped += json.numPendingTests + json.numTodoTests;
+    if (json.numTotalTests === 0) failures.push(`${label}: ran no test`);
+  } catch {
+    failures.push(`${label}: no test report (vitest exit code ${code})`);
+  }
+  if (code !== 0) failures.push(`${label}: exit code ${code}`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const tsc = await exec('TypeScript', 'npx', ['tsc', '--noEmit']);
+  if (tsc !== 0) failures.push('TypeScript: type errors');
+
+  await vitest('Unit and integration tests on embedded PostgreSQL 17', []);
+
+  const pg15 = process.env.PG15_BIN ?? '/usr/lib/postgresql/15/bin';
+  if (existsSync(path.join(pg15, 'initdb'))) {
+    console.log(`\n▶ Starting PostgreSQL 15 from ${pg15}`);
+    const server = await startSystemPostgres(pg15);
+    try {
+      await vitest(`Database tests on PostgreSQL ${server.version}`, ['tests/db'], { DATABASE_URL: server.url });
+    } finally {
+      await server.stop();
+    }
+  } else if (process.env.CI) {
+    failures.push(`PostgreSQL 15: no initdb in ${pg15} (install postgresql-15 or set PG15_BIN)`);
+  } else {
+    console.log(`\n! Not run: the database tests on PostgreSQL 15 (no initdb in ${pg15}; install postgresql-15 or set PG15_BIN).`);
+  }
+
+  console.log('');
+  for (const failure of failures) console.log(`✗ ${failure}`);
+  console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+  process.exit(failures.length > 0 || total.failed > 0 ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
