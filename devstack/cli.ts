@@ -31,14 +31,19 @@ async function main(): Promise<void> {
   let stack: RunningStack | null = null;
   // Keeps the process in the foreground until a signal arrives.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  let stopping = false;
   const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.step(`${signal}: stopping…`);
     clearInterval(keepAlive);
     await stack?.stop();
     log.ok('stopped cleanly');
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // `on`, not `once`: a second Ctrl-C must not kill the process mid-shutdown
+  // and leave Postgres running.
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 
   if (env.DATABASE_URL) {
     log.step(`using the database from DATABASE_URL ${dim(redact(env.DATABASE_URL))}`);

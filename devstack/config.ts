@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { StackError } from './errors';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 
@@ -15,10 +16,12 @@ export type StackEnv = z.infer<typeof envSchema>;
 
 /** Reads the dev stack's environment, failing with every problem listed at once. */
 export function readStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (e.g. `DATABASE_URL=` in .env.local) means "not set".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid dev stack environment:\n${problems}`);
+    throw new StackError(`Invalid dev stack environment:\n${problems}`, 'Fix or unset these variables (see .env.example).');
   }
   return parsed.data;
 }

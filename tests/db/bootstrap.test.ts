@@ -1,14 +1,15 @@
 // The platform bootstrap and the migrations are idempotent, and the seed makes
 // exactly the documented demo data.
-import { afterAll, describe, expect, it } from 'vitest';
-import { bootstrap, listMigrations, migrate } from '../../devstack/migrate';
+import postgres, { type Sql } from 'postgres';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { bootstrap, listMigrations, migrate, prepareDatabase } from '../../devstack/migrate';
 import { connect, DEPOT } from '../support/db';
 
 const sql = connect(2);
 afterAll(() => sql.end());
 
 /** Everything a migration or the bootstrap could change, as one comparable value. */
-async function schemaFingerprint(): Promise<string> {
+async function schemaFingerprint(sql: Sql): Promise<string> {
   const parts = await Promise.all([
     sql`select table_schema, table_name, column_name, data_type, column_default, is_nullable
         from information_schema.columns where table_schema in ('public', 'auth', 'realtime', 'extensions', 'supabase_migrations')
@@ -29,13 +30,26 @@ async function schemaFingerprint(): Promise<string> {
 }
 
 describe('bootstrap and migrations', () => {
-  it('running the bootstrap and migrations again changes nothing', async () => {
-    const before = await schemaFingerprint();
-    await bootstrap(sql);
-    const result = await migrate(sql, { seedIfFresh: true });
-    await bootstrap(sql);
-    expect(result).toEqual({ applied: [], seeded: false });
-    expect(await schemaFingerprint()).toBe(before);
+  it('on a fresh database: migrates and seeds once; running everything again changes nothing', async () => {
+    // A database of its own, so tests running in parallel cannot change the fingerprint.
+    const name = `idempotence_${process.pid}_${Date.now()}`;
+    await sql.unsafe(`create database ${name}`);
+    const url = new URL(inject('stack').dbUrl);
+    url.pathname = `/${name}`;
+    const fresh = postgres(url.toString(), { max: 2, onnotice: () => {} });
+    try {
+      const first = await prepareDatabase(fresh);
+      expect(first.seeded).toBe(true);
+      expect(first.applied.map((m) => m.version)).toEqual((await listMigrations()).map((m) => m.version));
+      const before = await schemaFingerprint(fresh);
+      await bootstrap(fresh);
+      expect(await migrate(fresh, { seedIfFresh: true })).toEqual({ applied: [], seeded: false });
+      await bootstrap(fresh);
+      expect(await schemaFingerprint(fresh)).toBe(before);
+    } finally {
+      await fresh.end();
+      await sql.unsafe(`drop database ${name} with (force)`);
+    }
   });
 
   it('records every migration file the way the Supabase CLI does', async () => {
