@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { paths, readStackEnv } from './config';
 import { StackError } from './errors';
 import { bold, dim, log, timed } from './log';
+import { startApi, type RunningApi } from './api';
+import { readKeys } from './keys';
 import { startStack, type RunningStack } from './stack';
 import { readStackStatus } from './status';
 
@@ -15,7 +17,9 @@ const usage = `Usage: npm run stack [-- --reset]
   --help    show this help
 
 Environment: DATABASE_URL (use this Postgres 15+ instead of the embedded one),
-DEVSTACK_DB_PORT (default 54322), DEVSTACK_DATA_DIR (default .devstack/pg17).`;
+DEVSTACK_DB_PORT (default 54322), DEVSTACK_API_PORT (default 54321),
+DEVSTACK_DATA_DIR (default .devstack/pg17), DEVSTACK_JWT_SECRET, DEVSTACK_ANON_KEY,
+DEVSTACK_SERVICE_ROLE_KEY, DEVSTACK_JWT_EXPIRY; see README.md.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
   const dataDir = env.DEVSTACK_DATA_DIR ?? paths.defaultDataDir;
 
   let stack: RunningStack | null = null;
+  let api: RunningApi | null = null;
   // Keeps the process in the foreground until a signal arrives.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
@@ -37,6 +42,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.step(`${signal}: stopping…`);
     clearInterval(keepAlive);
+    await api?.close();
     await stack?.stop();
     log.ok('stopped cleanly');
   };
@@ -62,12 +68,21 @@ async function main(): Promise<void> {
   for (const m of applied) log.ok(`applied migration ${m.version}_${m.name}`);
   if (applied.length === 0) log.ok('migrations already up to date');
   if (seeded) log.ok('seeded demo data (supabase/seed.sql)');
+  const keys = await readKeys();
+  api = await timed(`API gateway listening on 127.0.0.1:${env.DEVSTACK_API_PORT} (auth, rest)`, () =>
+    startApi({ dbUrl: stack!.dbUrl, port: env.DEVSTACK_API_PORT, keys }),
+  );
   const status = await readStackStatus(stack.sql);
   console.log(`
 ${bold('Switchboard dev stack is ready.')}
 
+        API URL: ${api.url}
+       REST URL: ${api.url}/rest/v1
+       Auth URL: ${api.url}/auth/v1
          DB URL: ${stack.dbUrl}
        Postgres: ${status.serverVersion}
+       anon key: ${keys.anonKey}
+service_role key: ${keys.serviceRoleKey}
      Migrations: ${status.migrationsApplied} applied
   Demo accounts: ${status.demoAccounts.join(', ') || 'none'} ${dim('(password: password123)')}
 

@@ -9,6 +9,7 @@ const port = z.coerce.number().int().min(1).max(65535);
 const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DEVSTACK_DB_PORT: port.default(54322),
+  DEVSTACK_API_PORT: port.default(54321),
   DEVSTACK_DATA_DIR: z.string().min(1).optional(),
 });
 

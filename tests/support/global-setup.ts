@@ -6,11 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
+import { startApi, type RunningApi } from '../../devstack/api';
+import { readKeys } from '../../devstack/keys';
 import { freePort } from '../../devstack/postgres';
 import { startStack, type RunningStack } from '../../devstack/stack';
 import type { StackInfo } from './stack-info';
 
 let stack: RunningStack | null = null;
+let api: RunningApi | null = null;
 let cleanup: (() => Promise<void>) | null = null;
 
 export async function setup(project: TestProject): Promise<void> {
@@ -46,13 +49,24 @@ export async function setup(project: TestProject): Promise<void> {
       await rm(dataDir, { recursive: true, force: true });
     };
   }
+  // The CLI's default keys, whatever the developer's shell exports.
+  const keys = await readKeys({});
+  api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys, env: process.env });
   const [{ server_version }] = await stack.sql<{ server_version: string }[]>`show server_version`;
-  const info: StackInfo = { dbUrl: stack.dbUrl, serverVersion: server_version };
+  const info: StackInfo = {
+    dbUrl: stack.dbUrl,
+    serverVersion: server_version,
+    apiUrl: api.url,
+    anonKey: keys.anonKey,
+    serviceRoleKey: keys.serviceRoleKey,
+    jwtSecret: keys.jwtSecret,
+  };
   project.provide('stack', info);
-  console.log(`[tests] Postgres ${server_version} at ${stack.dbUrl.replace(/:[^:@/]+@/, ':***@')}`);
+  console.log(`[tests] Postgres ${server_version} at ${stack.dbUrl.replace(/:[^:@/]+@/, ':***@')}, API at ${api.url}`);
 }
 
 export async function teardown(): Promise<void> {
+  await api?.close();
   await stack?.stop();
   await cleanup?.();
 }

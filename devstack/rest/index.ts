@@ -1,0 +1,117 @@
+// The REST service (/rest/v1): PostgREST's API over the `public` schema, for
+// what @supabase/postgrest-js sends. Each request runs in one transaction as
+// the JWT's role, so row-level security decides what it sees and changes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayContext, Service } from '../gateway/server';
+import { identify, isAnonymous, type RequestIdentity } from './auth';
+import { readRestConfig } from './config';
+import type { RequestContext } from './context';
+import { fromPgError, isPgError, RestError, tableNotFound } from './errors';
+import { requestSettings } from './execute';
+import { callFunction } from './handlers/rpc';
+import { readTable } from './handlers/read';
+import { deleteRows, insertRows, updateRows } from './handlers/write';
+import { checkProfile, parseAccept, parsePrefer } from './headers';
+import { send, sendError } from './response';
+import { closestName, SchemaCache } from './schema/cache';
+
+type Route = { kind: 'root' } | { kind: 'table'; name: string } | { kind: 'rpc'; name: string };
+
+function routeOf(path: string): Route {
+  const segments = path.split('/').filter((s) => s !== '');
+  try {
+    if (segments.length === 0) return { kind: 'root' };
+    if (segments.length === 1) return { kind: 'table', name: decodeURIComponent(segments[0]) };
+    if (segments.length === 2 && segments[0] === 'rpc') return { kind: 'rpc', name: decodeURIComponent(segments[1]) };
+  } catch {
+    // a malformed %-escape falls through to the error below
+  }
+  throw new RestError(404, 'PGRST125', 'Invalid path specified in request URL');
+}
+
+export function createRestService(ctx: GatewayContext): Service {
+  const config = readRestConfig(ctx.env);
+  const cache = new SchemaCache(ctx.sql, config.schema);
+  // PostgREST's schema reload channel: `notify pgrst, 'reload schema'`.
+  const listening = ctx.sql
+    .listen('pgrst', (payload) => {
+      if (payload === '' || payload === 'reload schema') {
+        cache.reload().catch((err: unknown) => console.error('[rest] schema reload failed', err));
+      }
+    })
+    .catch((err: unknown) => {
+      console.error('[rest] could not listen for schema reloads', err);
+      return null;
+    });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+    const head = req.method === 'HEAD';
+    let identity: RequestIdentity | null = null;
+    try {
+      const route = routeOf(path);
+      checkProfile(req, config.schema);
+      identity = await identify(req, ctx.keys.jwtSecret, cache);
+      if (route.kind === 'root') {
+        await describeRoot(res, cache, head);
+        return;
+      }
+      const rc: RequestContext = {
+        sql: ctx.sql, config, cache, req, res, url, identity,
+        settings: requestSettings(req, `/${path.replace(/^\//, '')}`),
+        prefs: parsePrefer(req),
+        accept: parseAccept(req),
+        head,
+      };
+      if (route.kind === 'rpc') {
+        await callFunction(rc, route.name);
+        return;
+      }
+      const table = await cache.table(route.name);
+      if (!table) throw tableNotFound(config.schema, route.name, closestName(route.name, cache.tableNames()));
+      switch (req.method) {
+        case 'GET':
+        case 'HEAD':
+          return await readTable(rc, table);
+        case 'POST':
+          return await insertRows(rc, table);
+        case 'PATCH':
+          return await updateRows(rc, table);
+        case 'DELETE':
+          return await deleteRows(rc, table);
+        default:
+          throw new RestError(405, 'PGRST117', `Unsupported HTTP method: ${req.method ?? ''}`);
+      }
+    } catch (err) {
+      sendError(res, toRestError(err, identity), head);
+    }
+  }
+
+  return {
+    prefix: '/rest/v1',
+    handle,
+    async close() {
+      const subscription = await listening;
+      await subscription?.unlisten().catch(() => undefined);
+    },
+  };
+}
+
+function toRestError(err: unknown, identity: RequestIdentity | null): RestError {
+  if (err instanceof RestError) return err;
+  if (isPgError(err)) return fromPgError(err, identity === null || isAnonymous(identity));
+  console.error('[rest] unexpected error', err);
+  return new RestError(500, 'PGRSTX00', 'Internal server error', err instanceof Error ? err.message : null);
+}
+
+/** GET /: a minimal OpenAPI description listing the exposed tables and functions. */
+async function describeRoot(res: ServerResponse, cache: SchemaCache, head: boolean): Promise<void> {
+  const snapshot = await cache.current();
+  const paths: Record<string, object> = { '/': {} };
+  for (const table of snapshot.tables) paths[`/${table.name}`] = {};
+  for (const fn of snapshot.functions) paths[`/rpc/${fn.name}`] = {};
+  const definitions = Object.fromEntries(
+    snapshot.tables.map((t) => [t.name, { type: 'object', properties: Object.fromEntries(t.columns.map((c) => [c.name, { format: c.type }])) }]),
+  );
+  const doc = { swagger: '2.0', info: { title: 'Switchboard dev stack REST API', version: '12' }, basePath: '/rest/v1', paths, definitions };
+  send(res, 200, JSON.stringify(doc), { 'content-type': 'application/openapi+json; charset=utf-8' }, head);
+}
