@@ -3,6 +3,7 @@ import { createAuthService } from './auth';
 import { startGateway, type GatewayContext, type RunningGateway } from './gateway/server';
 import type { StackKeys } from './keys';
 import { assertPortFree } from './postgres';
+import { createRealtimeService } from './realtime';
 import { createRestService } from './rest';
 
 export interface ApiOptions {
@@ -18,8 +19,8 @@ export interface RunningApi extends RunningGateway {
 
 /**
  * The API gateway on the Supabase CLI's port (54321 by default): GoTrue-compatible
- * auth under /auth/v1 and PostgREST-compatible REST under /rest/v1, on a
- * connection pool of their own.
+ * auth under /auth/v1, PostgREST-compatible REST under /rest/v1 and Supabase
+ * Realtime under /realtime/v1, on a connection pool of their own.
  */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   await assertPortFree(options.port, 'API gateway');
@@ -30,8 +31,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     apiUrl: `http://127.0.0.1:${options.port}`,
     env: options.env ?? process.env,
   };
+  let realtime: ReturnType<typeof createRealtimeService> | null = null;
   try {
-    const gateway = await startGateway(options.port, [createAuthService(ctx), createRestService(ctx)]);
+    realtime = createRealtimeService(ctx, { dbUrl: options.dbUrl });
+    await realtime.ready;
+    const gateway = await startGateway(options.port, [createAuthService(ctx), createRestService(ctx), realtime]);
     return {
       ...gateway,
       keys: options.keys,
@@ -41,6 +45,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       },
     };
   } catch (err) {
+    await realtime?.close?.();
     await sql.end({ timeout: 1 });
     throw err;
   }

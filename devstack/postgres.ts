@@ -128,7 +128,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
       '-c', 'max_wal_senders=20',
       '-c', 'max_connections=200',
       // A throw-away test cluster need not survive a power cut.
-      ...(ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+      // wal_writer_delay: with asynchronous commit, WAL (and so logical replication) would lag up to 200 ms.
+      ...(ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'wal_writer_delay=10ms'] : []),
     ],
     onLog: remember,
     onError: (err) => remember(String(err)),

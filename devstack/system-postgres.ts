@@ -49,7 +49,7 @@ export async function startSystemPostgres(binDir: string): Promise<SystemPostgre
   const server: ChildProcess = spawn(
     path.join(binDir, 'postgres'),
     ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-     '-c', 'wal_level=logical', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'max_connections=200'],
+     '-c', 'wal_level=logical', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'wal_writer_delay=10ms', '-c', 'max_connections=200'],
     { ...(owner ?? {}), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Sql } from 'postgres';
 import type { StackKeys } from '../keys';
 import { applyCors, HttpError, sendJson } from './http';
@@ -18,6 +19,8 @@ export type ServiceHandler = (req: IncomingMessage, res: ServerResponse, path: s
 export interface Service {
   prefix: string;
   handle: ServiceHandler;
+  /** Takes over an HTTP upgrade (WebSocket) under the prefix; path as for handle. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): void;
   close?(): Promise<void>;
 }
 
@@ -57,6 +60,16 @@ export async function startGateway(port: number, services: Service[]): Promise<R
     }
     sendJson(res, 404, { message: 'no Route matched with those values' });
   }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const service = services.find((s) => url.pathname === s.prefix || url.pathname.startsWith(`${s.prefix}/`));
+    if (!service?.upgrade) {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    service.upgrade(req, socket, head, url.pathname.slice(service.prefix.length) || '/', url);
+  });
 
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;

@@ -1,0 +1,100 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { GatewayContext, Service } from '../gateway/server';
+import { HttpError, sendJson } from '../gateway/http';
+import { Connection } from './connection';
+import { readLimits, VSN, type Vsn } from './constants';
+import { RateWindow, type RealtimeContext } from './context';
+import { deliverStoredBroadcast } from './extensions/db-broadcast';
+import { PostgresChanges } from './extensions/postgres-changes';
+import { PresenceRegistry } from './extensions/presence';
+import { TopicHub } from './hub';
+import { handleBroadcastRequest } from './rest';
+import { verifyChannelToken } from './tokens';
+
+export interface RealtimeService extends Service {
+  /** Resolves when logical replication is streaming. */
+  ready: Promise<void>;
+  /** Live sockets (for tests and benchmarks). */
+  connectionCount(): number;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string, error: string): void {
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Supabase Realtime on the gateway: the Phoenix WebSocket at
+ * /realtime/v1/websocket and the broadcast REST API at /realtime/v1/api.
+ */
+export function createRealtimeService(gateway: GatewayContext, options: { dbUrl: string }): RealtimeService {
+  const limits = readLimits(gateway.env);
+  const connections = new Set<Connection>();
+  const ctx: RealtimeContext = {
+    sql: gateway.sql,
+    jwtSecret: gateway.keys.jwtSecret,
+    limits,
+    hub: new TopicHub(),
+    presence: new PresenceRegistry(),
+    changes: null as unknown as PostgresChanges,
+    joinRate: new RateWindow(limits.maxJoinsPerSecond),
+    eventRate: new RateWindow(limits.maxEventsPerSecond),
+    activeSockets: new Set(),
+  };
+  const changes = new PostgresChanges(gateway.sql, options.dbUrl, limits.maxRecordBytes, (m) => deliverStoredBroadcast(ctx, m));
+  ctx.changes = changes;
+  const ready = changes.start();
+  // Supabase keeps 72 h of realtime.messages; so does the dev stack.
+  void gateway.sql`delete from realtime.messages where inserted_at < now() - interval '72 hours'`.catch(() => {});
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
+  const watchdog = setInterval(() => {
+    const deadline = Date.now() - limits.heartbeatTimeoutMs;
+    // A socket silent for a whole heartbeat window is gone (e.g. killed without a close frame).
+    for (const connection of connections) if (connection.lastSeen < deadline) connection.terminate();
+  }, Math.min(1000, Math.max(50, limits.heartbeatTimeoutMs / 4)));
+  watchdog.unref();
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): Promise<void> {
+    if (path !== '/websocket') return rejectUpgrade(socket, 404, 'Not Found', 'Not found');
+    const header = req.headers['x-api-key'] ?? req.headers.apikey;
+    const apiKey = (typeof header === 'string' ? header : null) ?? url.searchParams.get('apikey');
+    if (!apiKey) return rejectUpgrade(socket, 401, 'Unauthorized', 'No apikey provided: pass ?apikey=<anon key> or the x-api-key header');
+    const verified = await verifyChannelToken(apiKey, ctx.jwtSecret);
+    if (!verified.ok) return rejectUpgrade(socket, 401, 'Unauthorized', `${verified.code}: ${verified.message}`);
+    const vsn = url.searchParams.get('vsn') ?? VSN.v1;
+    if (vsn !== VSN.v1 && vsn !== VSN.v2) return rejectUpgrade(socket, 400, 'Bad Request', `Unsupported serializer version: ${vsn}`);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new Connection(ctx, ws, vsn as Vsn, apiKey);
+      connections.add(connection);
+      ws.on('close', () => connections.delete(connection));
+    });
+  }
+
+  return {
+    prefix: '/realtime/v1',
+    ready,
+    connectionCount: () => connections.size,
+    async handle(req, res, path, url) {
+      if (path.startsWith('/api/broadcast')) return handleBroadcastRequest(ctx, req, res, path, url);
+      if (path === '/api/ping' || path === '/api/health') return sendJson(res, 200, { message: 'Success' });
+      throw new HttpError(404, { message: 'Not found' });
+    },
+    upgrade(req, socket, head, path, url) {
+      upgrade(req, socket, head, path, url).catch((err: unknown) => {
+        console.error('[realtime] upgrade failed', err);
+        rejectUpgrade(socket, 500, 'Internal Server Error', 'Internal server error');
+      });
+    },
+    async close() {
+      clearInterval(watchdog);
+      for (const connection of connections) connection.terminate();
+      wss.close();
+      await changes.close();
+    },
+  };
+}
