@@ -2,14 +2,25 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    exclude: ['tests/e2e/**', 'node_modules/**'],
-    globalSetup: ['tests/support/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Files share one database; each test isolates itself (rolled-back
-    // transactions or its own depot), so files can run in parallel.
-    fileParallelism: true,
-    pool: 'forks',
+    projects: [
+      {
+        // Pure functions: no database, no stack.
+        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] },
+      },
+      {
+        test: {
+          name: 'stack',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/unit/**', 'tests/e2e/**', 'node_modules/**'],
+          globalSetup: ['tests/support/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          // Files share one database; each test isolates itself (rolled-back
+          // transactions or its own depot), so files can run in parallel.
+          fileParallelism: true,
+          pool: 'forks',
+        },
+      },
+    ],
   },
 });

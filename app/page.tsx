@@ -1,20 +1,8 @@
-import { StackHealthCard } from '@/components/stack-health-card';
-import { readStackHealth } from '@/lib/stack-health';
+import { redirect } from 'next/navigation';
+import { getCurrentUser, homeFor } from '@/lib/session';
 
-// Reads the database on every request: this page reports live state.
-export const dynamic = 'force-dynamic';
-
+// Role-based landing: dispatchers go to the board, drivers to their shipments.
 export default async function HomePage() {
-  const health = await readStackHealth();
-
-  return (
-    <main className="mx-auto max-w-2xl px-6 py-16">
-      <h1 className="text-3xl font-semibold tracking-tight">Switchboard</h1>
-      <p className="mt-2 text-slate-600 dark:text-slate-400">
-        Live shipment dispatch on Next.js, Supabase Realtime and React Query.
-      </p>
-
-      <StackHealthCard health={health} />
-    </main>
-  );
+  const user = await getCurrentUser();
+  redirect(user ? homeFor(user) : '/login');
 }

@@ -6,8 +6,8 @@ const { result } = concurrently(
   [
     { command: 'npm run --silent stack', name: 'stack', prefixColor: 'cyan' },
     {
-      // Wait for the database port before starting Next, so the first page load works.
-      command: 'node scripts/wait-for-port.mjs 54322 && next dev',
+      // Wait for the API gateway (up once the database is migrated) before starting Next.
+      command: 'node scripts/wait-for-port.mjs 54321 && next dev',
       name: 'next',
       prefixColor: 'magenta',
       env: { NEXT_TELEMETRY_DISABLED: '1' },

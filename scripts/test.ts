@@ -4,6 +4,7 @@
 //   3. the database suite (tests/db) again on the machine's PostgreSQL 15
 //      (PG15_BIN, default /usr/lib/postgresql/15/bin), to prove the migrations
 //      and policies hold on another major version
+//   4. the browser tests (Playwright + Chromium) against a production build
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -50,6 +51,25 @@ async function vitest(label: string, args: string[], env: Record<string, string>
   await rm(dir, { recursive: true, force: true });
 }
 
+async function playwright(label: string): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-report-'));
+  const report = path.join(dir, 'report.json');
+  const code = await exec(label, 'npx', ['playwright', 'test'], { PLAYWRIGHT_JSON_OUTPUT_NAME: report });
+  try {
+    const json = JSON.parse(await readFile(report, 'utf8')) as {
+      stats: { expected: number; unexpected: number; flaky: number; skipped: number };
+    };
+    total.passed += json.stats.expected + json.stats.flaky;
+    total.failed += json.stats.unexpected;
+    total.skipped += json.stats.skipped;
+    if (json.stats.expected + json.stats.unexpected + json.stats.flaky === 0) failures.push(`${label}: ran no test`);
+  } catch {
+    failures.push(`${label}: no test report (playwright exit code ${code})`);
+  }
+  if (code !== 0) failures.push(`${label}: exit code ${code}`);
+  await rm(dir, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   const tsc = await exec('TypeScript', 'npx', ['tsc', '--noEmit']);
   if (tsc !== 0) failures.push('TypeScript: type errors');
@@ -70,6 +90,8 @@ async function main(): Promise<void> {
   } else {
     console.log(`\n! Not run: the database tests on PostgreSQL 15 (no initdb in ${pg15}; install postgresql-15 or set PG15_BIN).`);
   }
+
+  await playwright('Browser tests (Playwright, production build)');
 
   console.log('');
   for (const failure of failures) console.log(`✗ ${failure}`);

@@ -1,0 +1,24 @@
+import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
+import { DriverView } from '@/components/driver/driver-view';
+import { driverShipmentsQuery, fetchMyDepots } from '@/lib/shipments/queries';
+import { requireUser } from '@/lib/session';
+import { createClient } from '@/lib/supabase/server';
+
+export const metadata: Metadata = { title: 'My shipments · Switchboard' };
+
+export default async function DriverPage() {
+  const user = await requireUser();
+  if (user.role !== 'driver') redirect('/board');
+  const supabase = await createClient();
+  const [depot] = await fetchMyDepots(supabase);
+  if (!depot) return <main className="p-8">You are not a member of any depot yet. Ask your dispatcher to add you.</main>;
+  const queryClient = new QueryClient();
+  await queryClient.prefetchQuery(driverShipmentsQuery(supabase, user.id));
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <DriverView me={{ id: user.id, name: user.name, role: user.role }} depot={depot} />
+    </HydrationBoundary>
+  );
+}

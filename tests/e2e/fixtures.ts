@@ -1,0 +1,58 @@
+import { test as base, expect, type Browser, type Page } from '@playwright/test';
+import postgres, { type Sql } from 'postgres';
+
+export { DEPOT, USER } from '../support/seed-ids';
+
+export const baseUrl = () => {
+  const url = process.env.E2E_BASE_URL;
+  if (!url) throw new Error('E2E_BASE_URL is not set: run the browser tests through playwright.config.ts');
+  return url;
+};
+
+/** Signs in through the login page, as a person would, in a fresh browser context. */
+export async function signIn(browser: Browser, email: string, init?: (page: Page) => Promise<void>): Promise<Page> {
+  // Drivers use phones; dispatchers a desktop.
+  const viewport = email.startsWith('driver.') ? { width: 390, height: 844 } : { width: 1440, height: 900 };
+  const context = await browser.newContext({ baseURL: baseUrl(), viewport, hasTouch: email.startsWith('driver.') });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[${email}] page error:`, error.message));
+  if (init) await init(page);
+  await page.goto('/login');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill('password123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/(board|driver)/);
+  return page;
+}
+
+/** Waits until the tab's realtime connection reports live. */
+export async function expectLive(page: Page): Promise<void> {
+  await expect(page.getByTestId('connection-badge')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });
+}
+
+export const test = base.extend<{ db: Sql }>({
+  // A superuser connection to the test database, for arranging and checking state.
+  // eslint-disable-next-line no-empty-pattern
+  db: async ({}, use) => {
+    const sql = postgres(process.env.E2E_DB_URL!, { max: 2, onnotice: () => {} });
+    await use(sql);
+    await sql.end();
+  },
+});
+
+export { expect };
+
+/** A fresh shipment in a depot, created as the service role would, so tests never share rows. */
+export async function createShipment(
+  db: Sql,
+  depotId: string,
+  options: { driverId?: string; prefix?: string } = {},
+): Promise<{ id: string; reference: string }> {
+  const reference = `${options.prefix ?? 'E2E'}-${Date.now().toString(36).toUpperCase()}${Math.floor(Math.random() * 1000)}`;
+  const [row] = await db<{ id: string; reference: string }[]>`
+    insert into shipments (depot_id, reference, recipient, address, status, driver_id)
+    values (${depotId}, ${reference}, 'E2E Recipient', '1 Test Street',
+            ${options.driverId ? 'assigned' : 'pending'}, ${options.driverId ?? null})
+    returning id, reference`;
+  return row;
+}

@@ -1,0 +1,88 @@
+// Starts everything the browser tests need, on free ports: a private dev stack
+// (embedded Postgres + API gateway with auth, rest and realtime; 20-second
+// access tokens so token refresh is exercised all the time) and a production
+// build of the app pointed at it (`next build` + `next start`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startApi } from '../../devstack/api';
+import { readKeys } from '../../devstack/keys';
+import { freePort } from '../../devstack/postgres';
+import { startStack } from '../../devstack/stack';
+
+const root = path.resolve(import.meta.dirname, '../..');
+export const E2E_JWT_EXPIRY_SECONDS = 20;
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, label: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code}):\n${output.slice(-4000)}`))));
+  });
+}
+
+async function waitForHttp(url: string, server: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`next start exited with ${server.exitCode}`);
+    try {
+      const res = await fetch(url, { redirect: 'manual' });
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(chromium) && !process.env.PLAYWRIGHT_BROWSERS_PATH) {
+    console.warn(`[e2e] No Chromium at ${chromium}: install Debian's chromium (apt-get install chromium), set CHROMIUM_PATH, or run npx playwright install chromium.`);
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-e2e-'));
+  await chmod(dir, 0o755);
+  const stack = await startStack({ dbPort: await freePort(), dataDir: path.join(dir, 'pg'), ephemeral: true });
+  const keys = await readKeys({});
+  const apiEnv = { ...process.env, DEVSTACK_JWT_EXPIRY: String(E2E_JWT_EXPIRY_SECONDS) };
+  const api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys, env: apiEnv });
+
+  const appEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NEXT_TELEMETRY_DISABLED: '1',
+    NEXT_DIST_DIR: '.next-e2e',
+    NEXT_PUBLIC_SUPABASE_URL: api.url,
+    NEXT_PUBLIC_SUPABASE_ANON_KEY: keys.anonKey,
+    DATABASE_URL: stack.dbUrl,
+  };
+  const started = Date.now();
+  console.log('[e2e] building the app (next build)…');
+  await run(path.join(root, 'node_modules', '.bin', 'next'), ['build'], appEnv, 'next build');
+  console.log(`[e2e] built in ${Math.round((Date.now() - started) / 1000)} s`);
+  const appPort = await freePort();
+  const server = spawn(path.join(root, 'node_modules', '.bin', 'next'), ['start', '-p', String(appPort), '-H', '127.0.0.1'], {
+    cwd: root,
+    env: appEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${appPort}`;
+  await waitForHttp(`${baseUrl}/login`, server);
+
+  process.env.E2E_BASE_URL = baseUrl;
+  process.env.E2E_DB_URL = stack.dbUrl;
+  process.env.E2E_API_URL = api.url;
+  process.env.E2E_SERVICE_ROLE_KEY = keys.serviceRoleKey;
+  console.log(`[e2e] app at ${baseUrl}, API at ${api.url}`);
+
+  return async () => {
+    server.kill('SIGTERM');
+    await api.close();
+    await stack.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
