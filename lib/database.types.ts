@@ -263,6 +263,15 @@ export type Database = {
       }
       is_depot_dispatcher: { Args: { depot: string }; Returns: boolean }
       is_depot_member: { Args: { depot: string }; Returns: boolean }
+      realtime_channel_grants: {
+        Args: Record<PropertyKey, never>
+        Returns: {
+          channel: string
+          presence: boolean
+          read: boolean
+          write: boolean
+        }[]
+      }
       shares_depot_with: { Args: { other_user: string }; Returns: boolean }
     }
     Enums: {

@@ -2,8 +2,8 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { z } from 'zod';
-import { subscribeToTopic, type TopicSubscription } from '@/lib/realtime/supabase';
-import { createClient } from '@/lib/supabase/client';
+import type { PresenceState } from '@/lib/realtime/types';
+import { useChannel } from '@/lib/realtime/use-channel';
 import { driverPositionSchema, type DriverPosition } from './schema';
 
 /** Presence and ephemeral broadcasts of a depot (see the realtime migration). */
@@ -36,7 +36,7 @@ export interface Me {
 }
 
 /** Folds the presence state (one key per user, one meta per tab) into one entry per person. */
-export function membersFromPresence(state: Record<string, Record<string, unknown>[]>): OnlineMember[] {
+export function membersFromPresence(state: PresenceState): OnlineMember[] {
   const members: OnlineMember[] = [];
   for (const metas of Object.values(state)) {
     const valid = metas.map((m) => presenceMetaSchema.safeParse(m)).flatMap((r) => (r.success ? [r.data] : []));
@@ -64,9 +64,29 @@ const POSITION_EVENT = 'position';
 export function useDepotLive(depotId: string, me: Me) {
   const [members, setMembers] = useState<OnlineMember[]>([]);
   const [positions, setPositions] = useState<Record<string, DriverPosition>>({});
-  const subscription = useRef<TopicSubscription | null>(null);
   const activity = useRef<{ viewing: string | null; editing: string | null }>({ viewing: null, editing: null });
   const onlineAt = useRef(Date.now());
+  const publishRef = useRef<() => void>(() => {});
+
+  const subscription = useChannel(depotLiveTopic(depotId), {
+    presence: { key: me.id, onSync: (state) => setMembers(membersFromPresence(state)) },
+    // (Re)joined: say who we are and what we look at.
+    onSubscribed: () => publishRef.current(),
+    events: {
+      [POSITION_EVENT]: (payload) => {
+        const parsed = driverPositionSchema.safeParse(payload);
+        if (!parsed.success) {
+          console.warn('[realtime] dropped an invalid position message', parsed.error.issues);
+          return;
+        }
+        setPositions((current) => {
+          const previous = current[parsed.data.driver_id];
+          if (previous && previous.at >= parsed.data.at) return current;
+          return { ...current, [parsed.data.driver_id]: parsed.data };
+        });
+      },
+    },
+  });
 
   const publish = useCallback(() => {
     const meta: PresenceMeta = {
@@ -78,34 +98,10 @@ export function useDepotLive(depotId: string, me: Me) {
       online_at: onlineAt.current,
     };
     subscription.current?.track(meta);
-  }, [me.id, me.name, me.role]);
+  }, [me.id, me.name, me.role, subscription]);
+  publishRef.current = publish;
 
-  useEffect(() => {
-    const supabase = createClient();
-    subscription.current = subscribeToTopic(supabase, depotLiveTopic(depotId), {
-      presence: { key: me.id, onSync: (state) => setMembers(membersFromPresence(state)) },
-      events: {
-        [POSITION_EVENT]: (payload) => {
-          const parsed = driverPositionSchema.safeParse(payload);
-          if (!parsed.success) {
-            console.warn('[realtime] dropped an invalid position message', parsed.error.issues);
-            return;
-          }
-          setPositions((current) => {
-            const previous = current[parsed.data.driver_id];
-            if (previous && previous.at >= parsed.data.at) return current;
-            return { ...current, [parsed.data.driver_id]: parsed.data };
-          });
-        },
-      },
-    });
-    publish();
-    return () => {
-      subscription.current?.unsubscribe();
-      subscription.current = null;
-      setMembers([]);
-    };
-  }, [depotId, me.id, publish]);
+  useEffect(() => () => setMembers([]), [depotId]);
 
   const setActivity = useCallback(
     (next: { viewing?: string | null; editing?: string | null }) => {
@@ -117,9 +113,12 @@ export function useDepotLive(depotId: string, me: Me) {
     [publish],
   );
 
-  const sharePosition = useCallback((position: DriverPosition) => {
-    subscription.current?.broadcast(POSITION_EVENT, position);
-  }, []);
+  const sharePosition = useCallback(
+    (position: DriverPosition) => {
+      subscription.current?.publish(POSITION_EVENT, position);
+    },
+    [subscription],
+  );
 
   return { members, positions, setActivity, sharePosition };
 }

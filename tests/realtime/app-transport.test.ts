@@ -2,7 +2,7 @@
 // stack's realtime server, through supabase-js: one channel per topic, safe
 // under a StrictMode-style unmount/remount, messages delivered once.
 import { afterAll, describe, expect, it } from 'vitest';
-import { joinedTopics, subscribeToTopic } from '../../lib/realtime/supabase';
+import { joinedTopics, subscribeToTopic } from '../../lib/realtime/adapters/supabase';
 import { DEPOT, USER } from '../support/db';
 import { closeClients, mintToken, realtimeClient } from './helpers';
 
@@ -36,7 +36,7 @@ describe('app realtime transport', () => {
     const senderSub = await new Promise<ReturnType<typeof subscribeToTopic>>((resolve) => {
       const sub = subscribeToTopic(sender, liveTopic, { events: {}, onSubscribed: () => resolve(sub) });
     });
-    senderSub.broadcast('ping', { n: 1 });
+    senderSub.publish('ping', { n: 1 });
     await expect.poll(() => received.length).toBe(1);
     expect(received).toEqual([{ n: 1 }]);
 

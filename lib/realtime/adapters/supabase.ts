@@ -1,6 +1,7 @@
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
-import { reconnectDelay } from './backoff';
-import { connectionStatus } from './connection-status';
+import { reconnectDelay } from '../backoff';
+import { connectionStatus } from '../connection-status';
+import type { ChannelOptions, ChannelSubscription, PresenceState, RealtimeProvider } from '../types';
 
 // The Supabase Realtime transport: private channels on one socket per tab.
 // supabase-js forwards every refreshed access token to the socket by itself
@@ -20,22 +21,7 @@ export function realtimeSocketOptions() {
   };
 }
 
-export interface TopicOptions {
-  /** Handlers by broadcast event name. Payloads are untrusted: validate them. */
-  events: Record<string, (payload: unknown) => void>;
-  /** Called after every successful (re)join: the moment to catch up from the database. */
-  onSubscribed?: () => void;
-  /** Presence on this topic, keyed by `key`. */
-  presence?: { key: string; onSync: (state: Record<string, Record<string, unknown>[]>) => void };
-}
-
-export interface TopicSubscription {
-  /** Sends an ephemeral broadcast on the topic (dropped while disconnected). */
-  broadcast(event: string, payload: Record<string, unknown>): void;
-  /** Publishes this tab's presence metadata on the topic (replaces the previous one). */
-  track(meta: Record<string, unknown>): void;
-  unsubscribe(): void;
-}
+type TopicOptions = ChannelOptions;
 
 /** One joined channel per topic per tab, shared by every subscriber of that topic. */
 interface SharedTopic {
@@ -75,7 +61,7 @@ function join(shared: SharedTopic): void {
   });
   if (shared.presenceKey) {
     ch.on('presence', { event: 'sync' }, () => {
-      const state = ch.presenceState() as Record<string, Record<string, unknown>[]>;
+      const state = ch.presenceState() as PresenceState;
       for (const subscriber of shared.subscribers) subscriber.presence?.onSync(state);
     });
   }
@@ -90,11 +76,15 @@ function join(shared: SharedTopic): void {
         for (const subscriber of shared.subscribers) subscriber.onSubscribed?.();
         break;
       case 'CHANNEL_ERROR':
-      case 'TIMED_OUT':
-        // supabase-js retries the join on its own backoff.
+      case 'TIMED_OUT': {
+        // supabase-js retries the join on its own backoff; an authorization
+        // refusal is reported to the subscribers as well.
         shared.joined = false;
-        connectionStatus.reconnecting(1, reconnectDelay(1), error?.message ?? status.toLowerCase());
+        const reason = error?.message ?? status.toLowerCase();
+        connectionStatus.reconnecting(1, reconnectDelay(1), reason);
+        if (/unauthorized/i.test(reason)) for (const subscriber of shared.subscribers) subscriber.onRefused?.(reason);
         break;
+      }
       case 'CLOSED': {
         // Closed by the server (token expired, permission re-checked): join
         // again with backoff, so the authorization runs again.
@@ -128,7 +118,7 @@ function release(shared: SharedTopic): void {
  * a React StrictMode unmount/remount reuses it instead of leaving and joining
  * again (and never ends up with two channels for one topic).
  */
-export function subscribeToTopic(supabase: SupabaseClient, topic: string, options: TopicOptions): TopicSubscription {
+export function subscribeToTopic(supabase: SupabaseClient, topic: string, options: TopicOptions): ChannelSubscription {
   const registry = registryOf(supabase);
   let shared = registry.get(topic);
   if (!shared) {
@@ -157,18 +147,23 @@ export function subscribeToTopic(supabase: SupabaseClient, topic: string, option
   entry.subscribers.add(options);
   if (entry.joined) {
     options.onSubscribed?.();
-    if (options.presence && entry.channel) options.presence.onSync(entry.channel.presenceState() as Record<string, Record<string, unknown>[]>);
+    if (options.presence && entry.channel) options.presence.onSync(entry.channel.presenceState() as PresenceState);
   }
 
   let active = true;
   return {
-    broadcast(event, payload) {
+    publish(event, payload) {
       if (active) void entry.channel?.send({ type: 'broadcast', event, payload });
     },
     track(meta) {
       if (!active) return;
       entry.meta = meta;
       if (entry.joined) void entry.channel?.track(meta);
+    },
+    untrack() {
+      if (!active) return;
+      entry.meta = null;
+      if (entry.joined) void entry.channel?.untrack();
     },
     unsubscribe() {
       if (!active) return;
@@ -187,4 +182,12 @@ export function subscribeToTopic(supabase: SupabaseClient, topic: string, option
 /** Topics a client has joined (for tests and diagnostics). */
 export function joinedTopics(supabase: SupabaseClient): string[] {
   return [...registryOf(supabase).keys()];
+}
+
+/** The Supabase Realtime provider over a supabase-js client (one per tab in the browser). */
+export function createSupabaseProvider(supabase: SupabaseClient): RealtimeProvider {
+  return {
+    name: 'supabase',
+    subscribe: (channel, options) => subscribeToTopic(supabase, channel, options),
+  };
 }

@@ -1,0 +1,24 @@
+import { createClient } from '@/lib/supabase/client';
+import { createSupabaseProvider } from './adapters/supabase';
+import { publicRealtimeConfig } from './config';
+import type { RealtimeProvider } from './types';
+
+let provider: Promise<RealtimeProvider> | null = null;
+
+/**
+ * The tab's realtime provider, chosen by NEXT_PUBLIC_REALTIME_PROVIDER. Only
+ * the chosen adapter's SDK is loaded (the others are separate chunks, never
+ * fetched), and one instance serves the whole tab.
+ */
+export function loadRealtimeProvider(): Promise<RealtimeProvider> {
+  provider ??= (async (): Promise<RealtimeProvider> => {
+    const config = publicRealtimeConfig();
+    switch (config.provider) {
+      case 'supabase':
+        return createSupabaseProvider(createClient());
+      default:
+        throw new Error(`The ${config.provider} adapter is not available in this build.`);
+    }
+  })();
+  return provider;
+}
