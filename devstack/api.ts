@@ -3,7 +3,7 @@ import { createAuthService } from './auth';
 import { startGateway, type GatewayContext, type RunningGateway } from './gateway/server';
 import type { StackKeys } from './keys';
 import { assertPortFree } from './postgres';
-import { createRealtimeService } from './realtime';
+import { createRealtimeService, type RealtimeService } from './realtime';
 import { createRestService } from './rest';
 
 export interface ApiOptions {
@@ -15,6 +15,7 @@ export interface ApiOptions {
 
 export interface RunningApi extends RunningGateway {
   keys: StackKeys;
+  realtime: RealtimeService;
 }
 
 /**
@@ -31,7 +32,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     apiUrl: `http://127.0.0.1:${options.port}`,
     env: options.env ?? process.env,
   };
-  let realtime: ReturnType<typeof createRealtimeService> | null = null;
+  let realtime: RealtimeService | null = null;
   try {
     realtime = createRealtimeService(ctx, { dbUrl: options.dbUrl });
     await realtime.ready;
@@ -39,6 +40,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     return {
       ...gateway,
       keys: options.keys,
+      realtime,
       async close() {
         await gateway.close();
         await sql.end({ timeout: 2 });

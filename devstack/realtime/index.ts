@@ -18,6 +18,8 @@ export interface RealtimeService extends Service {
   ready: Promise<void>;
   /** Live sockets (for tests and benchmarks). */
   connectionCount(): number;
+  /** Cuts every socket without a close frame, like a network outage (chaos and contract tests). */
+  dropAllConnections(): void;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string, error: string): void {
@@ -79,6 +81,9 @@ export function createRealtimeService(gateway: GatewayContext, options: { dbUrl:
     prefix: '/realtime/v1',
     ready,
     connectionCount: () => connections.size,
+    dropAllConnections() {
+      for (const connection of connections) connection.terminate();
+    },
     async handle(req, res, path, url) {
       if (path.startsWith('/api/broadcast')) return handleBroadcastRequest(ctx, req, res, path, url);
       if (path === '/api/ping' || path === '/api/health') return sendJson(res, 200, { message: 'Success' });

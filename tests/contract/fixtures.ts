@@ -1,0 +1,56 @@
+// A depot of its own with its own people, so the contract suite never touches
+// the demo accounts other test files count on.
+import type { Sql } from 'postgres';
+
+export interface ContractPerson {
+  id: string;
+  email: string;
+  name: string;
+  role: 'dispatcher' | 'driver';
+}
+
+export interface ContractWorld {
+  depotId: string;
+  otherDepotId: string;
+  dispatcher: ContractPerson;
+  colleague: ContractPerson;
+  driver: ContractPerson;
+  password: string;
+}
+
+const PASSWORD = 'contract-password-1';
+
+async function person(sql: Sql, tag: string, role: ContractPerson['role'], name: string): Promise<ContractPerson> {
+  const email = `${tag}.${role}.${Math.random().toString(36).slice(2, 8)}@contract.test`;
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+                            raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+    values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated', ${email},
+            extensions.crypt(${PASSWORD}, extensions.gen_salt('bf', 4)), now(),
+            '{"provider":"email","providers":["email"]}', ${sql.json({ full_name: name })}, now(), now())
+    returning id`;
+  await sql`insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
+            values (${id}, ${id}, ${sql.json({ sub: id, email })}, 'email', now(), now())`;
+  await sql`insert into profiles (id, full_name, role) values (${id}, ${name}, ${role})`;
+  return { id, email, name, role };
+}
+
+export async function createWorld(sql: Sql, tag: string): Promise<ContractWorld> {
+  const unique = `${tag}-${process.pid}-${Date.now().toString(36)}`;
+  const [{ id: depotId }] = await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract ${unique}`}, 1, 1, 2, 2) returning id`;
+  const [{ id: otherDepotId }] = await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract other ${unique}`}, 1, 1, 2, 2) returning id`;
+  const dispatcher = await person(sql, tag, 'dispatcher', 'Contract Dispatcher');
+  const colleague = await person(sql, tag, 'dispatcher', 'Contract Colleague');
+  const driver = await person(sql, tag, 'driver', 'Contract Driver');
+  for (const p of [dispatcher, colleague, driver]) await sql`insert into depot_members (depot_id, user_id) values (${depotId}, ${p.id})`;
+  return { depotId, otherDepotId, dispatcher, colleague, driver, password: PASSWORD };
+}
+
+/** Commits `count` changes to one new shipment of the depot, one transaction each; returns the shipment id. */
+export async function commitChanges(sql: Sql, depotId: string, count: number): Promise<string> {
+  const [{ id }] = await sql`
+    insert into shipments (depot_id, reference, recipient, address)
+    values (${depotId}, ${`CTR-${Date.now().toString(36).toUpperCase()}${Math.floor(Math.random() * 1e4)}`}, 'R', 'A') returning id`;
+  for (let i = 1; i < count; i++) await sql`update shipments set eta = now() + make_interval(mins => ${i}) where id = ${id}`;
+  return id;
+}

@@ -1,0 +1,30 @@
+import type { RealtimeProvider } from '../../lib/realtime/types';
+import type { ContractPerson, ContractWorld } from './fixtures';
+
+/** A signed-in app tab: its provider plus what the contract needs to look at. */
+export interface ContractClient {
+  provider: RealtimeProvider;
+  /** Committed changes after a seq, read from the database as this person (the app's backfill). */
+  changesAfter(depotId: string, afterSeq: number): Promise<{ seq: number; id: string; version: number }[]>;
+  /** Provider channels this tab holds open (to prove one per logical channel). */
+  openChannels(): number;
+  close(): Promise<void>;
+}
+
+/** One provider under test, with whatever servers it needs. */
+export interface ProviderHarness {
+  name: 'supabase' | 'ably' | 'pusher';
+  start(world: ContractWorld): Promise<void>;
+  stop(): Promise<void>;
+  client(person: ContractPerson): Promise<ContractClient>;
+  /**
+   * What the provider's authorization says about a channel for this person:
+   * the HTTP status of the app's auth route for Ably/Pusher, or of the join
+   * for Supabase (403 when refused).
+   */
+  authorize(person: ContractPerson, channel: string): Promise<number>;
+  /** Waits until every committed change has been handed to the provider (relay drained). */
+  flush(): Promise<void>;
+  /** Cuts every client socket on the server side, like an outage. */
+  dropConnections(): void;
+}

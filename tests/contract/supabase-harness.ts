@@ -1,0 +1,73 @@
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { inject } from 'vitest';
+import { WebSocket } from 'ws';
+import { startApi, type RunningApi } from '../../devstack/api';
+import { readKeys } from '../../devstack/keys';
+import { freePort } from '../../devstack/postgres';
+import { createSupabaseProvider, realtimeSocketOptions } from '../../lib/realtime/adapters/supabase';
+import type { ContractPerson, ContractWorld } from './fixtures';
+import type { ContractClient, ProviderHarness } from './harness';
+
+/** Supabase Realtime on a private dev-stack gateway (so dropping its sockets disturbs no other test file). */
+export function supabaseHarness(): ProviderHarness {
+  let api: RunningApi | null = null;
+  let world: ContractWorld | null = null;
+
+  async function signedIn(person: ContractPerson): Promise<SupabaseClient> {
+    if (!api || !world) throw new Error('harness not started');
+    const client = createClient(api.url, api.keys.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      realtime: { transport: WebSocket as never, ...realtimeSocketOptions() },
+    });
+    const { error } = await client.auth.signInWithPassword({ email: person.email, password: world.password });
+    if (error) throw error;
+    return client;
+  }
+
+  return {
+    name: 'supabase',
+    async start(w) {
+      world = w;
+      api = await startApi({ dbUrl: inject('stack').dbUrl, port: await freePort(), keys: await readKeys({}), env: process.env });
+    },
+    async stop() {
+      await api?.close();
+    },
+    async client(person): Promise<ContractClient> {
+      const supabase = await signedIn(person);
+      return {
+        provider: createSupabaseProvider(supabase),
+        async changesAfter(depotId, afterSeq) {
+          const { data, error } = await supabase.from('shipment_events').select('seq, shipment_id, version').eq('depot_id', depotId).gt('seq', afterSeq).order('seq');
+          if (error) throw error;
+          return (data ?? []).map((r) => ({ seq: Number(r.seq), id: r.shipment_id, version: r.version }));
+        },
+        openChannels: () => supabase.getChannels().length,
+        async close() {
+          await supabase.removeAllChannels();
+          supabase.realtime.disconnect();
+        },
+      };
+    },
+    async authorize(person, channel) {
+      const supabase = await signedIn(person);
+      try {
+        const status = await new Promise<string>((resolve) => {
+          supabase.channel(channel, { config: { private: true } }).subscribe((s, err) => {
+            if (s === 'SUBSCRIBED') resolve('ok');
+            if (s === 'CHANNEL_ERROR') resolve(err?.message ?? 'error');
+          });
+        });
+        return status === 'ok' ? 200 : /Unauthorized/.test(status) ? 403 : 500;
+      } finally {
+        await supabase.removeAllChannels();
+        supabase.realtime.disconnect();
+      }
+    },
+    // The database sends to Supabase Realtime itself, on commit.
+    async flush() {},
+    dropConnections() {
+      api?.realtime.dropAllConnections();
+    },
+  };
+}
