@@ -9,6 +9,24 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ['postgres'],
   // `next build` checks the app only; `npm test` type-checks the whole project.
   typescript: { tsconfigPath: 'tsconfig.app.json' },
+  // The Content-Security-Policy is per request (it carries a nonce): see proxy.ts.
+  async headers() {
+    return [
+      {
+        source: '/:path*',
+        headers: [
+          { key: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },
+          { key: 'X-Content-Type-Options', value: 'nosniff' },
+          { key: 'X-Frame-Options', value: 'DENY' },
+          // The driver view asks for the position; nothing asks for camera or microphone.
+          { key: 'Permissions-Policy', value: 'geolocation=(self), camera=(), microphone=(), payment=()' },
+          ...(process.env.NODE_ENV === 'production'
+            ? [{ key: 'Strict-Transport-Security', value: 'max-age=63072000; includeSubDomains' }]
+            : []),
+        ],
+      },
+    ];
+  },
 };
 
 export default nextConfig;

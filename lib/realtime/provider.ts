@@ -16,6 +16,11 @@ export function loadRealtimeProvider(): Promise<RealtimeProvider> {
     switch (config.provider) {
       case 'supabase':
         return createSupabaseProvider(createClient());
+      case 'pusher': {
+        // Loaded on demand: only builds configured for Pusher ever fetch pusher-js.
+        const { createPusherProvider } = await import('./adapters/pusher');
+        return createPusherProvider({ key: config.pusherKey, cluster: config.pusherCluster, host: config.pusherHost, port: config.pusherPort });
+      }
       default:
         throw new Error(`The ${config.provider} adapter is not available in this build.`);
     }
