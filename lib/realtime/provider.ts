@@ -21,8 +21,16 @@ export function loadRealtimeProvider(): Promise<RealtimeProvider> {
         const { createPusherProvider } = await import('./adapters/pusher');
         return createPusherProvider({ key: config.pusherKey, cluster: config.pusherCluster, host: config.pusherHost, port: config.pusherPort });
       }
-      default:
-        throw new Error(`The ${config.provider} adapter is not available in this build.`);
+      case 'ably': {
+        // Loaded on demand: only builds configured for Ably ever fetch the ably SDK.
+        const { createAblyProvider } = await import('./adapters/ably');
+        const ably = createAblyProvider({ host: config.ablyHost, port: config.ablyPort });
+        // Capabilities follow the Supabase session: a new sign-in gets a new token.
+        createClient().auth.onAuthStateChange((event) => {
+          if (event === 'SIGNED_IN' || event === 'SIGNED_OUT' || event === 'USER_UPDATED') void ably.refreshAuth();
+        });
+        return ably;
+      }
     }
   })();
   return provider;

@@ -1,3 +1,5 @@
+import { RealtimeLimitError } from '../errors';
+
 // Pusher Channels limits the adapter respects before the server has to refuse:
 // 10 KB per message, 10 client events per second per socket, 100 presence
 // members per channel (enforced by Pusher; the refusal reaches onRefused).
@@ -8,18 +10,7 @@ export const PUSHER_LIMITS = {
   presenceMembers: 100,
 } as const;
 
-export type RealtimeLimitCode = 'message_too_large';
-
-/** The app tried to send something the provider would refuse. */
-export class RealtimeLimitError extends Error {
-  constructor(
-    readonly code: RealtimeLimitCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RealtimeLimitError';
-  }
-}
+export { RealtimeLimitError };
 
 /** Throws a RealtimeLimitError when `payload` is over Pusher's 10 KB message limit. */
 export function assertWithinMessageLimit(channel: string, event: string, payload: unknown): void {
