@@ -7,13 +7,10 @@ import { connectionStatus, type ConnectionState } from '../../lib/realtime/conne
 import type { ChannelSubscription, PresenceState } from '../../lib/realtime/types';
 import { shipmentChangeSchema, type ShipmentChange } from '../../lib/shipments/schema';
 import { SeqFeed } from '../../lib/shipments/seq-feed';
-import { connect } from '../support/db';
+import type { Sql } from 'postgres';
 import { commitChanges, createWorld, type ContractPerson, type ContractWorld } from './fixtures';
 import type { ContractClient } from './harness';
 import { harnesses } from './providers';
-
-const sql = connect(3);
-afterAll(() => sql.end());
 
 /** A promise resolved by `check()` once `predicate` holds: waiting on events, not on time. */
 function when(predicate: () => boolean): { done: Promise<void>; check: () => void } {
@@ -46,6 +43,7 @@ function collectChanges(client: ContractClient, depotId: string) {
 for (const harness of harnesses()) {
   describe.sequential(`realtime contract: ${harness.name}`, () => {
     let world: ContractWorld;
+    let sql: Sql;
     const clients: ContractClient[] = [];
     const open = async (person: ContractPerson) => {
       const client = await harness.client(person);
@@ -54,8 +52,8 @@ for (const harness of harnesses()) {
     };
 
     beforeAll(async () => {
+      sql = await harness.start();
       world = await createWorld(sql, harness.name);
-      await harness.start(world);
     }, 60_000);
 
     afterAll(async () => {

@@ -18,7 +18,7 @@ export interface ContractWorld {
   password: string;
 }
 
-const PASSWORD = 'contract-password-1';
+export const PASSWORD = 'contract-password-1';
 
 async function person(sql: Sql, tag: string, role: ContractPerson['role'], name: string): Promise<ContractPerson> {
   const email = `${tag}.${role}.${Math.random().toString(36).slice(2, 8)}@contract.test`;

@@ -1,5 +1,6 @@
+import type { Sql } from 'postgres';
 import type { RealtimeProvider } from '../../lib/realtime/types';
-import type { ContractPerson, ContractWorld } from './fixtures';
+import type { ContractPerson } from './fixtures';
 
 /** A signed-in app tab: its provider plus what the contract needs to look at. */
 export interface ContractClient {
@@ -14,7 +15,8 @@ export interface ContractClient {
 /** One provider under test, with whatever servers it needs. */
 export interface ProviderHarness {
   name: 'supabase' | 'ably' | 'pusher';
-  start(world: ContractWorld): Promise<void>;
+  /** Starts the provider's servers on a private database; returns a superuser connection to it. */
+  start(): Promise<Sql>;
   stop(): Promise<void>;
   client(person: ContractPerson): Promise<ContractClient>;
   /**

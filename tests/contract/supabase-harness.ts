@@ -1,37 +1,33 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import { inject } from 'vitest';
 import { WebSocket } from 'ws';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys } from '../../devstack/keys';
-import { freePort } from '../../devstack/postgres';
 import { createSupabaseProvider, realtimeSocketOptions } from '../../lib/realtime/adapters/supabase';
-import type { ContractPerson, ContractWorld } from './fixtures';
+import { PASSWORD, type ContractPerson } from './fixtures';
 import type { ContractClient, ProviderHarness } from './harness';
+import { startPrivateStack, type PrivateStack } from './private-stack';
 
-/** Supabase Realtime on a private dev-stack gateway (so dropping its sockets disturbs no other test file). */
+/** Supabase Realtime on a private database and gateway (dropping its sockets disturbs no other test file). */
 export function supabaseHarness(): ProviderHarness {
-  let api: RunningApi | null = null;
-  let world: ContractWorld | null = null;
+  let stack: PrivateStack | null = null;
 
   async function signedIn(person: ContractPerson): Promise<SupabaseClient> {
-    if (!api || !world) throw new Error('harness not started');
-    const client = createClient(api.url, api.keys.anonKey, {
+    if (!stack) throw new Error('harness not started');
+    const client = createClient(stack.api.url, stack.api.keys.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false },
       realtime: { transport: WebSocket as never, ...realtimeSocketOptions() },
     });
-    const { error } = await client.auth.signInWithPassword({ email: person.email, password: world.password });
+    const { error } = await client.auth.signInWithPassword({ email: person.email, password: PASSWORD });
     if (error) throw error;
     return client;
   }
 
   return {
     name: 'supabase',
-    async start(w) {
-      world = w;
-      api = await startApi({ dbUrl: inject('stack').dbUrl, port: await freePort(), keys: await readKeys({}), env: process.env });
+    async start() {
+      stack = await startPrivateStack('supabase');
+      return stack.sql;
     },
     async stop() {
-      await api?.close();
+      await stack?.stop();
     },
     async client(person): Promise<ContractClient> {
       const supabase = await signedIn(person);
@@ -67,7 +63,7 @@ export function supabaseHarness(): ProviderHarness {
     // The database sends to Supabase Realtime itself, on commit.
     async flush() {},
     dropConnections() {
-      api?.realtime.dropAllConnections();
+      stack?.api.realtime.dropAllConnections();
     },
   };
 }
