@@ -16,6 +16,12 @@ export default defineConfig({
   retries: 0,
   globalSetup: './tests/e2e/global-setup.ts',
   reporter: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? [['list'], ['json']] : [['list']],
+  projects: [
+    // The whole suite on the default provider (Supabase Realtime).
+    { name: 'supabase', testIgnore: /provider\.spec\.ts/, metadata: { baseUrlEnv: 'E2E_BASE_URL' } },
+    // The provider swap: the app built for Pusher, against the Pusher test server and the relay.
+    { name: 'pusher', testMatch: /provider\.spec\.ts/, metadata: { baseUrlEnv: 'E2E_PUSHER_BASE_URL' } },
+  ],
   use: {
     trace: 'retain-on-failure',
     launchOptions: {

@@ -127,6 +127,45 @@ export type Database = {
         }
         Relationships: []
       }
+      realtime_outbox: {
+        Row: {
+          attempts: number
+          channel: string
+          created_at: string
+          delivered_at: string | null
+          event: string
+          id: number
+          last_error: string | null
+          next_attempt_at: string
+          payload: NonNullable<Json>
+          seq: number | null
+        }
+        Insert: {
+          attempts?: number
+          channel: string
+          created_at?: string
+          delivered_at?: string | null
+          event: string
+          id?: never
+          last_error?: string | null
+          next_attempt_at?: string
+          payload: NonNullable<Json>
+          seq?: number | null
+        }
+        Update: {
+          attempts?: number
+          channel?: string
+          created_at?: string
+          delivered_at?: string | null
+          event?: string
+          id?: never
+          last_error?: string | null
+          next_attempt_at?: string
+          payload?: NonNullable<Json>
+          seq?: number | null
+        }
+        Relationships: []
+      }
       shipment_events: {
         Row: {
           actor_id: string | null

@@ -1,7 +1,8 @@
 import type { ProviderHarness } from './harness';
+import { ablyHarness, pusherHarness } from './relay-harness';
 import { supabaseHarness } from './supabase-harness';
 
 /** Every provider the contract runs against. */
 export function harnesses(): ProviderHarness[] {
-  return [supabaseHarness()];
+  return [supabaseHarness(), pusherHarness(), ablyHarness()];
 }

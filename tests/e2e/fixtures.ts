@@ -3,9 +3,11 @@ import postgres, { type Sql } from 'postgres';
 
 export { DEPOT, USER } from '../support/seed-ids';
 
+/** The app build of the running project (Supabase Realtime, or another provider). */
 export const baseUrl = () => {
-  const url = process.env.E2E_BASE_URL;
-  if (!url) throw new Error('E2E_BASE_URL is not set: run the browser tests through playwright.config.ts');
+  const name = String(base.info().project.metadata.baseUrlEnv ?? 'E2E_BASE_URL');
+  const url = process.env[name];
+  if (!url) throw new Error(`${name} is not set: run the browser tests through playwright.config.ts`);
   return url;
 };
 

@@ -7,10 +7,14 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import { startApi } from '../../devstack/api';
 import { readKeys } from '../../devstack/keys';
 import { freePort } from '../../devstack/postgres';
 import { startStack } from '../../devstack/stack';
+import { pusherPublisher } from '../../relay/publishers/pusher';
+import { Relay } from '../../relay/relay';
+import { startFakePusher } from '../fakes/pusher-server';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const E2E_JWT_EXPIRY_SECONDS = 20;
@@ -55,32 +59,70 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const appEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NEXT_TELEMETRY_DISABLED: '1',
-    NEXT_DIST_DIR: '.next-e2e',
     NEXT_PUBLIC_SUPABASE_URL: api.url,
     NEXT_PUBLIC_SUPABASE_ANON_KEY: keys.anonKey,
     DATABASE_URL: stack.dbUrl,
   };
-  const started = Date.now();
-  console.log('[e2e] building the app (next build)…');
-  await run(path.join(root, 'node_modules', '.bin', 'next'), ['build'], appEnv, 'next build');
-  console.log(`[e2e] built in ${Math.round((Date.now() - started) / 1000)} s`);
-  const appPort = await freePort();
-  const server = spawn(path.join(root, 'node_modules', '.bin', 'next'), ['start', '-p', String(appPort), '-H', '127.0.0.1'], {
-    cwd: root,
-    env: appEnv,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const baseUrl = `http://127.0.0.1:${appPort}`;
-  await waitForHttp(`${baseUrl}/login`, server);
 
-  process.env.E2E_BASE_URL = baseUrl;
+  // The same app built for Pusher, against the Pusher protocol test server,
+  // fed by the outbox relay: the provider swap end to end.
+  const pusherApp = { appId: '1001', key: 'e2e-pusher-key', secret: 'e2e-pusher-secret' };
+  const fakePusher = await startFakePusher(pusherApp);
+  const relaySql = postgres(stack.dbUrl, { max: 3, onnotice: () => {} });
+  const relayAbort = new AbortController();
+  const relay = new Relay({
+    sql: relaySql,
+    publisher: pusherPublisher({ ...pusherApp, host: fakePusher.host, port: fakePusher.port, useTLS: false }),
+    log: () => {},
+  });
+  const relayRun = relay.run(relayAbort.signal);
+  const pusherEnv: NodeJS.ProcessEnv = {
+    ...appEnv,
+    NEXT_PUBLIC_REALTIME_PROVIDER: 'pusher',
+    NEXT_PUBLIC_PUSHER_KEY: pusherApp.key,
+    NEXT_PUBLIC_PUSHER_CLUSTER: 'e2e',
+    NEXT_PUBLIC_PUSHER_HOST: fakePusher.host,
+    NEXT_PUBLIC_PUSHER_PORT: String(fakePusher.port),
+    PUSHER_APP_ID: pusherApp.appId,
+    PUSHER_SECRET: pusherApp.secret,
+  };
+
+  const apps: { name: string; distDir: string; env: NodeJS.ProcessEnv; envKey: string }[] = [
+    { name: 'supabase', distDir: '.next-e2e', env: appEnv, envKey: 'E2E_BASE_URL' },
+    { name: 'pusher', distDir: '.next-e2e-pusher', env: pusherEnv, envKey: 'E2E_PUSHER_BASE_URL' },
+  ];
+  const servers: ChildProcess[] = [];
+  for (const app of apps) {
+    const env = { ...app.env, NEXT_DIST_DIR: app.distDir };
+    const started = Date.now();
+    console.log(`[e2e] building the app for ${app.name} (next build)…`);
+    await run(path.join(root, 'node_modules', '.bin', 'next'), ['build'], env, `next build (${app.name})`);
+    console.log(`[e2e] built in ${Math.round((Date.now() - started) / 1000)} s`);
+    const appPort = await freePort();
+    const server = spawn(path.join(root, 'node_modules', '.bin', 'next'), ['start', '-p', String(appPort), '-H', '127.0.0.1'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    servers.push(server);
+    const url = `http://127.0.0.1:${appPort}`;
+    await waitForHttp(`${url}/login`, server);
+    process.env[app.envKey] = url;
+    console.log(`[e2e] ${app.name} app at ${url}`);
+  }
+
   process.env.E2E_DB_URL = stack.dbUrl;
   process.env.E2E_API_URL = api.url;
   process.env.E2E_SERVICE_ROLE_KEY = keys.serviceRoleKey;
-  console.log(`[e2e] app at ${baseUrl}, API at ${api.url}`);
+  process.env.E2E_PUSHER_SECRET = pusherApp.secret;
+  console.log(`[e2e] API at ${api.url}, fake Pusher at ${fakePusher.host}:${fakePusher.port}`);
 
   return async () => {
-    server.kill('SIGTERM');
+    for (const server of servers) server.kill('SIGTERM');
+    relayAbort.abort();
+    await relayRun.catch(() => {});
+    await relaySql.end({ timeout: 1 });
+    await fakePusher.close();
     await api.close();
     await stack.stop();
     await rm(dir, { recursive: true, force: true });

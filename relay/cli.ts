@@ -1,0 +1,94 @@
+// npm run relay: publishes the realtime outbox to Ably or Pusher.
+//
+// Startup refuses to run with a missing setting or a key the provider rejects,
+// with the reason on stderr and exit code 1; after that the relay runs until
+// SIGINT/SIGTERM. If its database connection drops it starts over (waiting for
+// the lock again), resuming from the first undelivered row.
+import postgres from 'postgres';
+import { relayConfig, RelayConfigError, type RelayConfig } from './config';
+import { ablyPublisher } from './publishers/ably';
+import { describeError, type Publisher } from './publishers/publisher';
+import { pusherPublisher } from './publishers/pusher';
+import { Relay } from './relay';
+
+const log = (line: string) => console.log(`${new Date().toISOString()} [relay] ${line}`);
+const fail = (line: string) => console.error(`${new Date().toISOString()} [relay] ${line}`);
+
+function publisherFor(config: RelayConfig): Publisher {
+  return config.provider === 'ably' ? ablyPublisher(config.ably) : pusherPublisher(config.pusher);
+}
+
+async function main(): Promise<number> {
+  let config: RelayConfig;
+  try {
+    config = relayConfig(process.env);
+  } catch (err) {
+    if (err instanceof RelayConfigError) {
+      fail(err.message);
+      return 1;
+    }
+    throw err;
+  }
+
+  const publisher = publisherFor(config);
+  try {
+    await publisher.verify();
+  } catch (err) {
+    fail(`${config.provider} did not accept the relay's check publish: ${describeError(err)}`);
+    fail(config.provider === 'ably' ? 'Check ABLY_API_KEY (and ABLY_REST_HOST/PORT/TLS if set).' : 'Check PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET and PUSHER_CLUSTER (or PUSHER_HOST/PORT).');
+    return 1;
+  }
+  log(`${config.provider} accepted the credentials`);
+
+  const sql = postgres(config.databaseUrl, { max: 2, onnotice: () => {}, connection: { application_name: 'switchboard-relay' } });
+  try {
+    await sql`select 1 from public.realtime_outbox limit 1`;
+  } catch (err) {
+    fail(`cannot read public.realtime_outbox at DATABASE_URL: ${describeError(err)}`);
+    fail('Use the database owner or service role connection string, and apply the migrations (supabase db push).');
+    await sql.end({ timeout: 1 });
+    return 1;
+  }
+
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: finishing the current batch`);
+      stop.abort();
+    });
+  }
+
+  const relay = new Relay({
+    sql,
+    publisher,
+    log,
+    batchSize: config.batchSize,
+    pollIntervalMs: config.pollIntervalMs,
+    retentionMs: config.retentionMs,
+  });
+
+  let restartDelay = 1_000;
+  while (!stop.signal.aborted) {
+    const startedAt = Date.now();
+    try {
+      await relay.run(stop.signal);
+    } catch (err) {
+      if (stop.signal.aborted) break;
+      // A healthy run resets the backoff; repeated failures back off to 30 s.
+      if (Date.now() - startedAt > 60_000) restartDelay = 1_000;
+      fail(`stopped by an error: ${describeError(err)}; starting over in ${restartDelay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, restartDelay));
+      restartDelay = Math.min(restartDelay * 2, 30_000);
+    }
+  }
+  await sql.end({ timeout: 5 });
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    fail(`crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
