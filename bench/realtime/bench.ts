@@ -15,6 +15,7 @@ import { Catalog } from '../../devstack/realtime/extensions/postgres-changes/cat
 import { VisibilityBatch } from '../../devstack/realtime/extensions/postgres-changes/visibility';
 import { freePort } from '../../devstack/postgres';
 import { startBenchStack } from '../support/stack';
+import { recordMetric } from '../support/results';
 
 const RATE = 200;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -127,6 +128,8 @@ async function main(): Promise<void> {
     await clients.call({ cmd: 'waitFor', total: count * n });
     floorOn = false;
     const { latencies } = await clients.call<{ latencies: number[] }>({ cmd: 'stats' });
+    recordMetric({ name: `realtime commit→callback p50, ${n} subscriber(s)`, value: pct(latencies, 50), unit: 'ms', baseline: { name: 'replication floor p50', value: pct(floor, 50) }, target: n > 1 ? 'p50 ≤ 5 ms' : undefined });
+    recordMetric({ name: `realtime commit→callback p99, ${n} subscriber(s)`, value: pct(latencies, 99), unit: 'ms', baseline: { name: 'replication floor p99', value: pct(floor, 99) }, target: n > 1 ? 'p99 ≤ 25 ms' : undefined });
     row(`latency, ${n} subscriber(s), RLS on`, `p50 ${fmt(pct(latencies, 50))} ms`, `p95 ${fmt(pct(latencies, 95))} ms`, `p99 ${fmt(pct(latencies, 99))} ms`, `${latencies.length} callbacks`);
     row(`  raw replication floor (same run)`, `p50 ${fmt(pct(floor, 50))} ms`, `p95 ${fmt(pct(floor, 95))} ms`, `p99 ${fmt(pct(floor, 99))} ms`, `${floor.length} callbacks`);
 
@@ -140,6 +143,7 @@ async function main(): Promise<void> {
       const committed = performance.now();
       await clients.call({ cmd: 'waitFor', total: burst * n });
       const seconds = (performance.now() - t0) / 1000;
+      recordMetric({ name: `realtime RLS-checked changes/s, ${n} subscribers`, value: burst / seconds, unit: 'changes/s' });
       row(`RLS-checked changes/s, ${n} subscribers (end to end)`, `${fmt(burst / seconds, 0)} changes/s`, `${fmt((burst * n) / seconds, 0)} deliveries/s`, `writers done in ${fmt((committed - t0) / 1000, 2)} s`, '');
     }
     await clients.call({ cmd: 'close' });
@@ -235,6 +239,7 @@ async function main(): Promise<void> {
     await bare.call({ cmd: 'close' });
     await bare.stop();
     wss.close();
+    recordMetric({ name: `realtime broadcast deliveries/s to ${FANOUT_SOCKETS} sockets`, value: realtimeRate, unit: 'deliveries/s', baseline: { name: 'bare ws loop', value: bareRate }, target: '≥ 0.7× bare and ≥ 50,000/s' });
     row(`broadcast to ${FANOUT_SOCKETS} sockets (realtime)`, `${fmt(realtimeRate, 0)} deliveries/s`, `${fmt(realtimeRate / bareRate, 2)}× bare`, '', '');
     row(`broadcast to ${FANOUT_SOCKETS} sockets (bare ws loop)`, `${fmt(bareRate, 0)} deliveries/s`, '', '', '');
     row(

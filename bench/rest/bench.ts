@@ -5,6 +5,7 @@
 import { createClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
+import { recordMetric } from '../support/results';
 import { startBenchStack } from '../support/stack';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
@@ -71,6 +72,11 @@ async function main(): Promise<void> {
         check(rows.length === 50, 'list');
       }),
     ]);
+    for (const [rest, direct] of results) {
+      recordMetric({ name: `REST ${rest.name} p50`, value: rest.p50, unit: 'ms', baseline: { name: direct.name, value: direct.p50 } });
+      recordMetric({ name: `REST ${rest.name} p99`, value: rest.p99, unit: 'ms', baseline: { name: direct.name, value: direct.p99 } });
+      recordMetric({ name: `REST ${rest.name} throughput`, value: rest.requests / rest.seconds, unit: 'req/s', baseline: { name: direct.name, value: direct.requests / direct.seconds } });
+    }
     const fmt = (n: number, digits = 2) => n.toFixed(digits).padStart(9);
     console.log(`\nREST overhead (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per run, Node ${process.version})\n`);
     console.log(`${'query'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}   overhead (p50 / req/s)`);
