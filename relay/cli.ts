@@ -6,6 +6,7 @@
 // the lock again), resuming from the first undelivered row.
 import postgres from 'postgres';
 import { relayConfig, RelayConfigError, type RelayConfig } from './config';
+import { createRelayMetrics, observeRelay, serveRelayMetrics } from './metrics';
 import { ablyPublisher } from './publishers/ably';
 import { describeError, type Publisher } from './publishers/publisher';
 import { pusherPublisher } from './publishers/pusher';
@@ -67,6 +68,21 @@ async function main(): Promise<number> {
     retentionMs: config.retentionMs,
   });
 
+  const metrics = createRelayMetrics();
+  const observer = observeRelay(relay, sql, metrics, (err) => fail(`could not count the outbox backlog: ${describeError(err)}`));
+  let metricsServer: Awaited<ReturnType<typeof serveRelayMetrics>> | null = null;
+  if (config.metricsPort > 0) {
+    try {
+      metricsServer = await serveRelayMetrics(metrics.registry, config.metricsPort);
+      log(`metrics at http://0.0.0.0:${metricsServer.port}/metrics`);
+    } catch (err) {
+      fail(`cannot serve metrics on RELAY_METRICS_PORT=${config.metricsPort}: ${describeError(err)}`);
+      fail('Choose a free port, or set RELAY_METRICS_PORT=0 to run without /metrics.');
+      await sql.end({ timeout: 1 });
+      return 1;
+    }
+  }
+
   let restartDelay = 1_000;
   while (!stop.signal.aborted) {
     const startedAt = Date.now();
@@ -81,6 +97,8 @@ async function main(): Promise<number> {
       restartDelay = Math.min(restartDelay * 2, 30_000);
     }
   }
+  observer.stop();
+  await metricsServer?.close();
   await sql.end({ timeout: 5 });
   return 0;
 }

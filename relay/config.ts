@@ -31,6 +31,13 @@ const common = {
   /** The safety poll, for a notification lost while the LISTEN connection was down. */
   pollIntervalMs: duration('RELAY_POLL_INTERVAL_MS').default(5_000),
   batchSize: z.coerce.number({ error: 'RELAY_BATCH_SIZE must be a number' }).int().min(1).max(5_000).default(200),
+  /** GET /metrics (Prometheus) on this port; 0 turns it off. */
+  metricsPort: z.coerce
+    .number({ error: 'RELAY_METRICS_PORT must be a port number (0 disables /metrics)' })
+    .int('RELAY_METRICS_PORT must be a port number (0 disables /metrics)')
+    .min(0)
+    .max(65535)
+    .default(9465),
 };
 
 const schema = z.discriminatedUnion('provider', [
@@ -82,6 +89,7 @@ export function relayConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     retentionMs: blank(env.RELAY_RETENTION_MS),
     pollIntervalMs: blank(env.RELAY_POLL_INTERVAL_MS),
     batchSize: blank(env.RELAY_BATCH_SIZE),
+    metricsPort: blank(env.RELAY_METRICS_PORT),
     ably: {
       apiKey: blank(env.ABLY_API_KEY),
       restHost: blank(env.ABLY_REST_HOST),

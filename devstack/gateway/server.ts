@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Sql } from 'postgres';
 import type { StackKeys } from '../keys';
+import { createLogger, type Logger } from '../log-json';
+import type { DevstackMetrics } from '../metrics';
 import { applyCors, HttpError, sendJson } from './http';
 
 export interface GatewayContext {
@@ -31,39 +34,85 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** Counts requests and their duration per service (switchboard_http_*). */
+  metrics?: DevstackMetrics;
+  logger?: Logger;
+}
+
+/** A caller's x-request-id is kept when it is a sane token; anything else gets a fresh id. */
+const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** The request's path; null when req.url does not parse (route() then fails it as usual). */
+function pathnameOf(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://gateway').pathname;
+  } catch {
+    return null;
+  }
+}
+
+/** '/rest/v1' → 'rest': the service label of metrics and logs. */
+const serviceName = (service: Service | undefined) => (service ? service.prefix.split('/')[1] || 'root' : 'none');
+
 /**
  * One HTTP server on the Supabase CLI's API port, routing by prefix like Kong
- * does in front of GoTrue, PostgREST and Realtime.
+ * does in front of GoTrue, PostgREST and Realtime. Every response carries an
+ * x-request-id (the caller's, or a new one); 5xx answers are logged with it.
  */
-export async function startGateway(port: number, services: Service[]): Promise<RunningGateway> {
+export async function startGateway(port: number, services: Service[], options: GatewayOptions = {}): Promise<RunningGateway> {
+  const { metrics, logger = createLogger({ service: 'gateway' }) } = options;
   const server = http.createServer((req, res) => {
-    void route(req, res).catch((err: unknown) => {
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const service = findService(pathnameOf(req));
+    let logged = false;
+    // 'close' rather than 'finish': a response cut off mid-way is counted too.
+    res.once('close', () => {
+      const name = serviceName(service);
+      metrics?.httpRequests.inc({ service: name, method: req.method ?? 'UNKNOWN', status: String(res.statusCode) });
+      metrics?.httpDuration.observe({ service: name }, (performance.now() - started) / 1000);
+      if (res.statusCode >= 500 && !logged) {
+        logger.error('request failed', { service: name, request_id: requestId, method: req.method, path: req.url, status: res.statusCode });
+      }
+    });
+    void route(req, res, service).catch((err: unknown) => {
       if (err instanceof HttpError) {
         if (!res.headersSent) sendJson(res, err.status, err.body, err.headers);
         else res.destroy();
         return;
       }
-      console.error('[gateway] unhandled error', req.method, req.url, err);
+      logged = true;
+      logger.error('unhandled error', { service: serviceName(service), request_id: requestId, method: req.method, path: req.url, status: 500, err });
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
       else res.destroy();
     });
   });
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function findService(pathname: string | null): Service | undefined {
+    if (pathname === null) return undefined;
+    return services.find((s) => pathname === s.prefix || pathname.startsWith(`${s.prefix}/`));
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, service: Service | undefined): Promise<void> {
     if (applyCors(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://gateway');
-    for (const service of services) {
-      if (url.pathname === service.prefix || url.pathname.startsWith(`${service.prefix}/`)) {
-        await service.handle(req, res, url.pathname.slice(service.prefix.length) || '/', url);
-        return;
-      }
+    if (service) {
+      await service.handle(req, res, url.pathname.slice(service.prefix.length) || '/', url);
+      return;
     }
     sendJson(res, 404, { message: 'no Route matched with those values' });
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    const service = services.find((s) => url.pathname === s.prefix || url.pathname.startsWith(`${s.prefix}/`));
+    const service = findService(url.pathname);
     if (!service?.upgrade) {
       socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       return;

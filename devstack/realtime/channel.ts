@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RealtimeMessageType } from '../metrics';
 import type { Connection } from './connection';
 import { EVENTS, TOPIC_PREFIX, type Vsn } from './constants';
 import { readPolicies, type ChannelPolicies } from './extensions/authorization';
@@ -43,8 +44,8 @@ export class Channel implements HubMember {
     return this.connection.ctx;
   }
 
-  sendRaw(data: string | Buffer): void {
-    if (!this.disposed) this.connection.sendRaw(data);
+  sendRaw(data: string | Buffer, type: RealtimeMessageType): void {
+    if (!this.disposed) this.connection.sendRaw(data, type);
   }
 
   push(event: string, payload: unknown, ref: string | null = null): void {

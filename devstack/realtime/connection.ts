@@ -1,4 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
+import { realtimeMessageType, type RealtimeMessageType } from '../metrics';
 import { Channel } from './channel';
 import { EVENTS, PHOENIX_TOPIC, TOPIC_PREFIX, type Vsn } from './constants';
 import type { RealtimeContext } from './context';
@@ -28,7 +29,7 @@ export class Connection {
   }
 
   /** Sends a frame, dropping the socket when the client does not keep up. */
-  sendRaw(data: string | Buffer): void {
+  sendRaw(data: string | Buffer, type: RealtimeMessageType): void {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.ctx.limits.sendBufferBytes) {
       // A slow consumer: never let its queue grow without bound.
@@ -46,10 +47,11 @@ export class Connection {
       });
     }
     this.ws.send(data);
+    this.ctx.metrics.realtimeMessages.inc({ direction: 'out', type });
   }
 
   sendFrame(frame: Frame): void {
-    this.sendRaw(encodeFrame(this.vsn, frame));
+    this.sendRaw(encodeFrame(this.vsn, frame), realtimeMessageType(frame.topic, frame.event));
   }
 
   reply(frame: Pick<Frame, 'joinRef' | 'ref' | 'topic'>, status: 'ok' | 'error', response: Record<string, unknown>): void {
@@ -66,6 +68,7 @@ export class Connection {
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     const frame: Frame | BroadcastPush | null = isBinary ? decodeBinary(buffer) : decodeText(buffer.toString('utf8'), this.vsn);
     // Malformed frames are ignored and the socket stays open, as Phoenix does.
+    this.ctx.metrics.realtimeMessages.inc({ direction: 'in', type: frame ? realtimeMessageType(frame.topic, frame.event) : 'invalid' });
     if (!frame) return;
     if (frame.topic === PHOENIX_TOPIC && frame.event === EVENTS.heartbeat) {
       this.reply(frame, 'ok', {});
@@ -84,6 +87,7 @@ export class Connection {
     const existing = this.channels.get(frame.topic);
     if (frame.event === EVENTS.join) {
       if (!frame.topic.startsWith(TOPIC_PREFIX)) {
+        this.ctx.metrics.realtimeJoins.inc({ result: 'error' });
         this.reply(frame, 'error', { reason: 'unmatched topic' });
         return;
       }
@@ -92,6 +96,7 @@ export class Connection {
       const channel = new Channel(this, frame.topic, frame.joinRef);
       this.channels.set(frame.topic, channel);
       const joined = await channel.join(frame);
+      this.ctx.metrics.realtimeJoins.inc({ result: joined ? 'ok' : 'error' });
       if (!joined && this.channels.get(frame.topic) === channel) this.channels.delete(frame.topic);
       this.updateActive();
       return;

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import type { DevstackMetrics, RealtimeMessageType } from '../metrics';
 import type { RealtimeLimits } from './constants';
 import type { PresenceRegistry } from './extensions/presence';
 import type { TopicHub } from './hub';
@@ -10,7 +11,7 @@ export interface ChangesSubscriber {
   readonly subTopic: string;
   claims: Claims;
   /** Sends one postgres_changes event (already encoded for this socket). */
-  sendRaw(data: string | Buffer): void;
+  sendRaw(data: string | Buffer, type: RealtimeMessageType): void;
   readonly vsn: '1.0.0' | '2.0.0';
   readonly topic: string;
 }
@@ -62,4 +63,5 @@ export interface RealtimeContext {
   eventRate: RateWindow;
   /** Sockets with at least one joined channel (Supabase's "concurrent users"). */
   activeSockets: Set<object>;
+  metrics: DevstackMetrics;
 }

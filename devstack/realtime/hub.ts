@@ -1,3 +1,4 @@
+import type { RealtimeMessageType } from '../metrics';
 import type { Vsn } from './constants';
 import { encodeBroadcast, type BroadcastMessage } from './serializer';
 
@@ -8,7 +9,7 @@ export interface HubMember {
   readonly vsn: Vsn;
   /** False on private channels whose subscriber may not read broadcasts, and for replayed ids. */
   acceptsBroadcast(message: BroadcastMessage): boolean;
-  sendRaw(data: string | Buffer): void;
+  sendRaw(data: string | Buffer, type: RealtimeMessageType): void;
 }
 
 /**
@@ -56,7 +57,7 @@ export class TopicHub {
         encoded.set(member.vsn, frame);
       }
       if (frame === null) continue;
-      member.sendRaw(frame);
+      member.sendRaw(frame, 'broadcast');
       delivered++;
     }
     return delivered;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext, Service } from '../gateway/server';
 import { HttpError, sendJson } from '../gateway/http';
+import { createDevstackMetrics, type DevstackMetrics } from '../metrics';
 import { Connection } from './connection';
 import { readLimits, VSN, type Vsn } from './constants';
 import { RateWindow, type RealtimeContext } from './context';
@@ -33,9 +34,18 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string, error: st
  * Supabase Realtime on the gateway: the Phoenix WebSocket at
  * /realtime/v1/websocket and the broadcast REST API at /realtime/v1/api.
  */
-export function createRealtimeService(gateway: GatewayContext, options: { dbUrl: string }): RealtimeService {
+export function createRealtimeService(gateway: GatewayContext, options: { dbUrl: string; metrics?: DevstackMetrics }): RealtimeService {
   const limits = readLimits(gateway.env);
   const connections = new Set<Connection>();
+  const metrics = options.metrics ?? createDevstackMetrics();
+  metrics.trackRealtime({
+    connections: () => connections.size,
+    channels: () => {
+      let joined = 0;
+      for (const connection of connections) joined += connection.channels.size;
+      return joined;
+    },
+  });
   const ctx: RealtimeContext = {
     sql: gateway.sql,
     jwtSecret: gateway.keys.jwtSecret,
@@ -46,8 +56,9 @@ export function createRealtimeService(gateway: GatewayContext, options: { dbUrl:
     joinRate: new RateWindow(limits.maxJoinsPerSecond),
     eventRate: new RateWindow(limits.maxEventsPerSecond),
     activeSockets: new Set(),
+    metrics,
   };
-  const changes = new PostgresChanges(gateway.sql, options.dbUrl, limits.maxRecordBytes, (m) => deliverStoredBroadcast(ctx, m));
+  const changes = new PostgresChanges(gateway.sql, options.dbUrl, limits.maxRecordBytes, (m) => deliverStoredBroadcast(ctx, m), metrics);
   ctx.changes = changes;
   const ready = changes.start();
   // Supabase keeps 72 h of realtime.messages; so does the dev stack.

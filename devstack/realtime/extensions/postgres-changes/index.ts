@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import type { DevstackMetrics } from '../../../metrics';
 import { EVENTS, TRUNCATED_VALUE_BYTES } from '../../constants';
 import type { BindingWithId, ChangesSubscriber, PostgresChangesApi, SubscribeResult } from '../../context';
 import { Catalog, type RoleView, type TableInfo } from './catalog';
@@ -67,6 +68,7 @@ export class PostgresChanges implements PostgresChangesApi {
     private readonly dbUrl: string,
     private readonly maxRecordBytes: number,
     private readonly onBroadcast: (message: StoredBroadcast) => void,
+    private readonly metrics: Pick<DevstackMetrics, 'rlsCheckSeconds' | 'replicationLagSeconds'>,
   ) {
     this.catalog = new Catalog(sql);
   }
@@ -141,11 +143,16 @@ export class PostgresChanges implements PostgresChangesApi {
         if (planned) steps.push(planned);
       }
     }
+    const endCheck = visibility.size > 0 ? this.metrics.rlsCheckSeconds.startTimer() : null;
     await visibility.run(this.sql);
+    endCheck?.();
     for (const step of steps) {
       if ('deliveries' in step) this.deliver(step);
       else this.onBroadcast(step);
     }
+    // Commit to delivery of the batch's last transaction (0 if the clocks disagree slightly).
+    const last = batch[batch.length - 1];
+    if (last) this.metrics.replicationLagSeconds.set(Math.max(0, Date.now() - last.commitTime.getTime()) / 1000);
   }
 
   private storedBroadcast(change: RowChange): StoredBroadcast | null {
@@ -215,6 +222,7 @@ export class PostgresChanges implements PostgresChangesApi {
         d.subscriber.vsn === '2.0.0'
           ? `[null,null,${topic},"${EVENTS.postgresChanges}",${payload}]`
           : `{"topic":${topic},"event":"${EVENTS.postgresChanges}","payload":${payload},"ref":null,"join_ref":null}`,
+        'postgres_changes',
       );
     }
   }
