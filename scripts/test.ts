@@ -4,7 +4,8 @@
 //   3. the database suite (tests/db) again on the machine's PostgreSQL 15
 //      (PG15_BIN, default /usr/lib/postgresql/15/bin), to prove the migrations
 //      and policies hold on another major version
-//   4. the browser tests (Playwright + Chromium) against a production build
+//   4. the load test's short form (200 realtime clients for 30 s)
+//   5. the browser tests (Playwright + Chromium) against production builds
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -89,6 +90,14 @@ async function main(): Promise<void> {
     failures.push(`PostgreSQL 15: no initdb in ${pg15} (install postgresql-15 or set PG15_BIN)`);
   } else {
     console.log(`\n! Not run: the database tests on PostgreSQL 15 (no initdb in ${pg15}; install postgresql-15 or set PG15_BIN).`);
+  }
+
+  // The load/soak test in its short CI form (200 clients, 30 s): one pass/fail.
+  const load = await exec('Load test, short form (npm run test:load -- --short)', 'node', ['--import', 'tsx', 'tests/load/run.ts', '--short']);
+  if (load === 0) total.passed += 1;
+  else {
+    total.failed += 1;
+    failures.push(`Load test: exit code ${load}`);
   }
 
   await playwright('Browser tests (Playwright, production build)');

@@ -58,7 +58,15 @@ export function createRealtimeService(gateway: GatewayContext, options: { dbUrl:
     activeSockets: new Set(),
     metrics,
   };
-  const changes = new PostgresChanges(gateway.sql, options.dbUrl, limits.maxRecordBytes, (m) => deliverStoredBroadcast(ctx, m), metrics);
+  // After the replication stream was lost and came back (Postgres restarted),
+  // changes committed in between were never streamed (the slot is temporary).
+  // Drop every socket: clients reconnect, rejoin and catch up from the record,
+  // as they do when Supabase Realtime loses its database connection.
+  const onReplicationResumed = () => {
+    console.warn(`[realtime] replication resumed after a gap; disconnecting ${connections.size} socket(s) so clients rejoin and catch up`);
+    for (const connection of connections) connection.terminate();
+  };
+  const changes = new PostgresChanges(gateway.sql, options.dbUrl, limits.maxRecordBytes, (m) => deliverStoredBroadcast(ctx, m), metrics, onReplicationResumed);
   ctx.changes = changes;
   const ready = changes.start();
   // Supabase keeps 72 h of realtime.messages; so does the dev stack.

@@ -69,6 +69,8 @@ export class PostgresChanges implements PostgresChangesApi {
     private readonly maxRecordBytes: number,
     private readonly onBroadcast: (message: StoredBroadcast) => void,
     private readonly metrics: Pick<DevstackMetrics, 'rlsCheckSeconds' | 'replicationLagSeconds'>,
+    /** The replication stream came back after a gap: subscribers may have missed changes. */
+    private readonly onResumed: () => void = () => {},
   ) {
     this.catalog = new Catalog(sql);
   }
@@ -76,13 +78,18 @@ export class PostgresChanges implements PostgresChangesApi {
   start(): Promise<void> {
     this.started ??= (async () => {
       await ensureMessagesPublication(this.sql);
-      this.replication = startReplication(this.dbUrl, {
-        onRelation: (relation) => this.catalog.invalidate(relation.id),
-        onTransaction: (tx) => this.enqueue(tx),
-      });
+      this.replication = this.openReplication();
       await this.replication.ready;
     })();
     return this.started;
+  }
+
+  private openReplication(): ReplicationStream {
+    return startReplication(this.dbUrl, {
+      onRelation: (relation) => this.catalog.invalidate(relation.id),
+      onTransaction: (tx) => this.enqueue(tx),
+      onResumed: () => this.onResumed(),
+    });
   }
 
   ready(): Promise<void> {

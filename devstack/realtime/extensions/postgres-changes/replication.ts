@@ -25,6 +25,11 @@ export interface Transaction {
 export interface ReplicationHandlers {
   onTransaction(tx: Transaction): void;
   onRelation(relation: Relation): void;
+  /**
+   * The stream came back after it was lost (e.g. Postgres restarted). Its slot
+   * is temporary, so changes committed in between were not streamed.
+   */
+  onResumed?(): void;
 }
 
 export interface ReplicationStream {
@@ -49,6 +54,7 @@ export async function ensureMessagesPublication(sql: Sql): Promise<void> {
 export function startReplication(dbUrl: string, handlers: ReplicationHandlers): ReplicationStream {
   let ended = false;
   let current: { sql: Sql; stream: Duplex; timer: NodeJS.Timeout } | null = null;
+  let connectedBefore = false;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
 
@@ -134,6 +140,8 @@ export function startReplication(dbUrl: string, handlers: ReplicationHandlers): 
     timer.unref();
     current = { sql, stream, timer };
     resolveReady();
+    if (connectedBefore) handlers.onResumed?.();
+    connectedBefore = true;
   }
 
   async function reconnect(): Promise<void> {
