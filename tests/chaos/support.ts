@@ -6,10 +6,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import postgres, { type Sql } from 'postgres';
-import { expect, inject } from 'vitest';
+import type { Sql } from 'postgres';
+import { expect } from 'vitest';
 import { WebSocket } from 'ws';
-import { prepareDatabase } from '../../devstack/migrate';
 import { freePort, startEmbeddedPostgres, type RunningPostgres } from '../../devstack/postgres';
 import type { Database } from '../../lib/database.types';
 import { realtimeSocketOptions } from '../../lib/realtime/adapters/supabase';
@@ -19,35 +18,14 @@ import { fetchChangesAfter, fetchDepotBoard } from '../../lib/shipments/queries'
 import { shipmentChangeSchema } from '../../lib/shipments/schema';
 import { SeqFeed } from '../../lib/shipments/seq-feed';
 import { createWorld, PASSWORD, type ContractPerson } from '../contract/fixtures';
+import { createPrivateDatabase, type PrivateDatabase } from '../contract/private-stack';
 
 // ---------------------------------------------------------------- databases
 
-export interface ChaosDatabase {
-  sql: Sql;
-  dbUrl: string;
-  drop(): Promise<void>;
-}
+export type ChaosDatabase = PrivateDatabase;
 
-/** A fresh, migrated database on the test server (like tests/contract/private-stack, but the caller owns the API). */
-export async function createChaosDatabase(tag: string): Promise<ChaosDatabase> {
-  const admin = postgres(inject('stack').dbUrl, { max: 1, onnotice: () => {} });
-  const name = `chaos_${tag}_${process.pid}_${Date.now().toString(36)}`;
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(inject('stack').dbUrl);
-  url.pathname = `/${name}`;
-  const dbUrl = url.toString();
-  const sql = postgres(dbUrl, { max: 4, onnotice: () => {} });
-  await prepareDatabase(sql);
-  return {
-    sql,
-    dbUrl,
-    async drop() {
-      await sql.end({ timeout: 2 });
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
+/** A fresh, migrated database on the test server; the caller owns the API. */
+export const createChaosDatabase = (tag: string): Promise<ChaosDatabase> => createPrivateDatabase(`chaos_${tag}`);
 
 /** An embedded Postgres of its own (persistent data folder), so it can be stopped and started again on the same port. */
 export interface RestartablePostgres {
