@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { AppHeader } from '@/components/app-header';
 import { useConnectionStatus } from '@/lib/realtime/connection-status';
 import { useUpdateShipment } from '@/lib/shipments/mutations';
@@ -28,16 +28,12 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
   const done = shipments.filter((s) => !ACTIVE.has(s.status));
   const onTheRoad = active.find((s) => s.status === 'in_transit' || s.status === 'picked_up') ?? null;
 
-  const onBroadcast = useCallback(
-    (fix: Fix) => sharePosition({ driver_id: me.id, lat: fix.lat, lng: fix.lng, at: fix.at, shipment_id: onTheRoad?.id ?? null }),
-    [sharePosition, me.id, onTheRoad?.id],
-  );
-  const onPersist = useCallback(
-    (fix: Fix) => {
-      if (onTheRoad) update.mutate({ shipment: onTheRoad, patch: { last_lat: fix.lat, last_lng: fix.lng, last_position_at: new Date(fix.at).toISOString() } });
-    },
-    [onTheRoad, update],
-  );
+  // usePositionSharing always calls the latest callbacks, so they need no memoizing.
+  const onBroadcast = (fix: Fix) =>
+    sharePosition({ driver_id: me.id, lat: fix.lat, lng: fix.lng, at: fix.at, shipment_id: onTheRoad?.id ?? null });
+  const onPersist = (fix: Fix) => {
+    if (onTheRoad) update.mutate({ shipment: onTheRoad, patch: { last_lat: fix.lat, last_lng: fix.lng, last_position_at: new Date(fix.at).toISOString() } });
+  };
   const position = usePositionSharing(source, depot, onBroadcast, onPersist);
 
   const advance = (shipment: Shipment) => {

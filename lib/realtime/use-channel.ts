@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useRef, type RefObject } from 'react';
+import { useEffect, useLayoutEffect, useRef, type RefObject } from 'react';
 import { loadRealtimeProvider } from './provider';
 import type { ChannelOptions, ChannelSubscription } from './types';
 
@@ -14,7 +14,9 @@ import type { ChannelOptions, ChannelSubscription } from './types';
  */
 export function useChannel(channel: string | null, options: ChannelOptions, delayMs = 0): RefObject<ChannelSubscription | null> {
   const latest = useRef(options);
-  latest.current = options;
+  useLayoutEffect(() => {
+    latest.current = options;
+  });
   const subscription = useRef<ChannelSubscription | null>(null);
   const eventNames = Object.keys(options.events).sort().join(',');
   const presenceKey = options.presence?.key ?? null;

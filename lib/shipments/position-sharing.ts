@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Depot } from './queries';
 
 export type PositionSource = 'off' | 'device' | 'simulated';
@@ -38,9 +38,12 @@ export function usePositionSharing(
   onPersist: (fix: Fix) => void,
 ): { last: Fix | null; error: string | null } {
   const [last, setLast] = useState<Fix | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // The error belongs to the source that raised it, so switching sources clears it.
+  const [failure, setFailure] = useState<{ source: PositionSource; message: string } | null>(null);
   const callbacks = useRef({ onBroadcast, onPersist });
-  callbacks.current = { onBroadcast, onPersist };
+  useLayoutEffect(() => {
+    callbacks.current = { onBroadcast, onPersist };
+  });
 
   useEffect(() => {
     if (source === 'off') return;
@@ -57,7 +60,6 @@ export function usePositionSharing(
         callbacks.current.onPersist(fix);
       }
     };
-    setError(null);
     if (source === 'simulated') {
       const route = simulatedRoute(depot, Math.random() * Math.PI * 2);
       let tick = 0;
@@ -65,17 +67,20 @@ export function usePositionSharing(
       const timer = setInterval(() => accept(route(++tick)), BROADCAST_INTERVAL_MS);
       return () => clearInterval(timer);
     }
-    if (!('geolocation' in navigator)) {
-      setError('This browser has no geolocation. Use the simulated route instead.');
-      return;
-    }
+    if (!('geolocation' in navigator)) return;
     const watch = navigator.geolocation.watchPosition(
       (p) => accept({ lat: p.coords.latitude, lng: p.coords.longitude, at: Date.now() }),
-      (e) => setError(`Location unavailable: ${e.message}`),
+      (e) => setFailure({ source, message: `Location unavailable: ${e.message}` }),
       { enableHighAccuracy: true, maximumAge: 5_000 },
     );
     return () => navigator.geolocation.clearWatch(watch);
   }, [source, depot]);
 
+  const unsupported = source === 'device' && typeof navigator !== 'undefined' && !('geolocation' in navigator);
+  const error = unsupported
+    ? 'This browser has no geolocation. Use the simulated route instead.'
+    : failure?.source === source
+      ? failure.message
+      : null;
   return { last, error };
 }

@@ -1,7 +1,7 @@
 'use client';
 
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { subscribeDelayMs } from '@/lib/realtime/test-hooks';
 import { useChannel } from '@/lib/realtime/use-channel';
 import { createClient } from '@/lib/supabase/client';
@@ -23,7 +23,9 @@ export const depotChangesChannel = (depotId: string) => `depot:${depotId}`;
 export function useDepotFeed(depotId: string, onChanges?: (changes: ShipmentChange[]) => void): void {
   const queryClient = useQueryClient();
   const onChangesRef = useRef(onChanges);
-  onChangesRef.current = onChanges;
+  useLayoutEffect(() => {
+    onChangesRef.current = onChanges;
+  });
 
   // The feed lives with the effect (not a memo), so React StrictMode's extra
   // unmount/mount closes one and opens a fresh one from the cache's watermark.

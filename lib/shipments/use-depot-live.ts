@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { z } from 'zod';
 import type { PresenceState } from '@/lib/realtime/types';
 import { useChannel } from '@/lib/realtime/use-channel';
@@ -65,7 +65,7 @@ export function useDepotLive(depotId: string, me: Me) {
   const [members, setMembers] = useState<OnlineMember[]>([]);
   const [positions, setPositions] = useState<Record<string, DriverPosition>>({});
   const activity = useRef<{ viewing: string | null; editing: string | null }>({ viewing: null, editing: null });
-  const onlineAt = useRef(Date.now());
+  const onlineAt = useRef(0);
   const publishRef = useRef<() => void>(() => {});
 
   const subscription = useChannel(depotLiveTopic(depotId), {
@@ -89,6 +89,7 @@ export function useDepotLive(depotId: string, me: Me) {
   });
 
   const publish = useCallback(() => {
+    if (onlineAt.current === 0) onlineAt.current = Date.now();
     const meta: PresenceMeta = {
       user_id: me.id,
       name: me.name,
@@ -99,7 +100,9 @@ export function useDepotLive(depotId: string, me: Me) {
     };
     subscription.current?.track(meta);
   }, [me.id, me.name, me.role, subscription]);
-  publishRef.current = publish;
+  useLayoutEffect(() => {
+    publishRef.current = publish;
+  });
 
   useEffect(() => () => setMembers([]), [depotId]);
 

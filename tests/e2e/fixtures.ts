@@ -34,7 +34,6 @@ export async function expectLive(page: Page): Promise<void> {
 
 export const test = base.extend<{ db: Sql }>({
   // A superuser connection to the test database, for arranging and checking state.
-  // eslint-disable-next-line no-empty-pattern
   db: async ({}, use) => {
     const sql = postgres(process.env.E2E_DB_URL!, { max: 2, onnotice: () => {} });
     await use(sql);

@@ -334,7 +334,6 @@ describe(`Realtime socket under ${RUNS} fuzzed frame sequences (seed ${SEED})`, 
         fc.asyncProperty(fuzzCase, async ({ vsn, steps: sequence }) => {
           run++;
           const socket = await get(vsn);
-          const logMark = log.lines.length;
           let oversized = false;
           for (const step of sequence) {
             if (step.kind === 'oversized') {

@@ -17,7 +17,10 @@ async function socket(vsn = '2.0.0', apikey = stack().anonKey): Promise<{ ws: We
     const raw = JSON.parse(data.toString()) as Msg | { join_ref: string; ref: string; topic: string; event: string; payload: Record<string, unknown> };
     const m: Msg = Array.isArray(raw) ? raw : [raw.join_ref, raw.ref, raw.topic, raw.event, raw.payload];
     all.push(m);
-    for (const w of waiters.splice(0)) (w.pred(m) ? w.resolve(m) : waiters.push(w));
+    for (const w of waiters.splice(0)) {
+      if (w.pred(m)) w.resolve(m);
+      else waiters.push(w);
+    }
   });
   await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
   const next = (pred: (m: Msg) => boolean) =>

@@ -13,7 +13,6 @@ import {
   protocolFrame,
   subscribeDataSchema,
   unsubscribeDataSchema,
-  type ServerFrame,
 } from './protocol';
 import { verifyChannelAuth } from './signature';
 
