@@ -36,10 +36,13 @@ async function main(): Promise<void> {
       });
       child.once('exit', (c) => resolve(c ?? 1));
     });
-    console.log(`━━ ${bench.name}: ${code === 0 ? 'done' : `FAILED (exit ${code})`} in ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(
+      `━━ ${bench.name}: ${code === 0 ? 'done' : `FAILED (exit ${code})`} in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
     if (code !== 0) failed.push(bench.name);
     try {
-      for (const metric of JSON.parse(await readFile(out, 'utf8')) as Metric[]) results.push({ ...metric, bench: bench.name });
+      for (const metric of JSON.parse(await readFile(out, 'utf8')) as Metric[])
+        results.push({ ...metric, bench: bench.name });
     } catch {
       failed.push(`${bench.name} (no results)`);
     }
@@ -51,10 +54,18 @@ async function main(): Promise<void> {
   console.log('| metric | value | baseline (same run) | ratio | target |\n|---|---:|---|---:|---|');
   for (const m of results) {
     const ratio = m.baseline && m.baseline.value !== 0 ? `${(m.value / m.baseline.value).toFixed(2)}×` : '';
-    console.log(`| ${m.name} | ${fmt(m.value)} ${m.unit} | ${m.baseline ? `${m.baseline.name}: ${fmt(m.baseline.value)}` : ''} | ${ratio} | ${m.target ?? ''} |`);
+    console.log(
+      `| ${m.name} | ${fmt(m.value)} ${m.unit} | ${m.baseline ? `${m.baseline.name}: ${fmt(m.baseline.value)}` : ''} | ${ratio} | ${m.target ?? ''} |`,
+    );
   }
   if (values.json) {
-    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
+    const machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.type()} ${os.release()}`,
+    };
     const file = path.join(root, 'bench', 'results', 'latest.json');
     await writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine, metrics: results }, null, 2));
     console.log(`\nWrote ${path.relative(root, file)}`);

@@ -14,7 +14,10 @@ export function AppHeader({ userName, children }: { userName: string; children?:
         <ConnectionBadge />
         <span className="text-sm text-slate-600 dark:text-slate-400">{userName}</span>
         <form action="/auth/signout" method="post">
-          <button type="submit" className="rounded-md px-2 py-1 text-sm text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800">
+          <button
+            type="submit"
+            className="rounded-md px-2 py-1 text-sm text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
+          >
             Sign out
           </button>
         </form>

@@ -26,10 +26,14 @@ export function ConnectionBadge() {
   const now = useNow(1000);
   useEffect(() => watchBrowserNetwork(), []);
 
-  const label = { connected: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting', offline: 'Offline' }[status.state];
+  const label = { connected: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting', offline: 'Offline' }[
+    status.state
+  ];
   const seconds = status.nextRetryAt ? Math.max(0, Math.ceil((status.nextRetryAt - now) / 1000)) : 0;
   const detail =
-    status.state === 'reconnecting' ? `(attempt ${status.attempt}${seconds > 0 ? `, next try in ${seconds}s` : ''})` : null;
+    status.state === 'reconnecting'
+      ? `(attempt ${status.attempt}${seconds > 0 ? `, next try in ${seconds}s` : ''})`
+      : null;
   const last = status.lastMessageAt ? new Date(status.lastMessageAt).toLocaleTimeString() : null;
 
   return (
@@ -39,7 +43,10 @@ export function ConnectionBadge() {
       title={status.reason ?? undefined}
       className={`inline-flex items-center gap-2 rounded-full px-3 py-1 text-xs font-medium ${STYLE[status.state]}`}
     >
-      <span aria-hidden className={`h-2 w-2 rounded-full ${status.state === 'connected' ? 'bg-emerald-500' : status.state === 'offline' ? 'bg-red-500' : 'bg-amber-500'}`} />
+      <span
+        aria-hidden
+        className={`h-2 w-2 rounded-full ${status.state === 'connected' ? 'bg-emerald-500' : status.state === 'offline' ? 'bg-red-500' : 'bg-amber-500'}`}
+      />
       {/* Announced to screen readers: the state only, not the ticking countdown. */}
       <span role="status" aria-live="polite">
         {label}

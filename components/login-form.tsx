@@ -53,7 +53,11 @@ export function LoginForm({ next, demoAccounts }: { next?: string; demoAccounts:
           />
         </div>
         {state.error && (
-          <p id="login-error" role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
+          <p
+            id="login-error"
+            role="alert"
+            className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200"
+          >
             {state.error}
           </p>
         )}
@@ -67,7 +71,10 @@ export function LoginForm({ next, demoAccounts }: { next?: string; demoAccounts:
       </form>
 
       {demoAccounts.length > 0 && (
-        <section aria-labelledby="demo-heading" className="rounded-lg border border-dashed border-slate-300 p-4 dark:border-slate-700">
+        <section
+          aria-labelledby="demo-heading"
+          className="rounded-lg border border-dashed border-slate-300 p-4 dark:border-slate-700"
+        >
           <h2 id="demo-heading" className="text-sm font-medium">
             Demo accounts <span className="font-normal text-slate-500">(local stack, password password123)</span>
           </h2>

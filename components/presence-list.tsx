@@ -5,7 +5,11 @@ import type { OnlineMember } from '@/lib/shipments/use-depot-live';
 /** Who is online in the depot right now. */
 export function PresenceList({ members, meId }: { members: OnlineMember[]; meId: string }) {
   return (
-    <section aria-label="Online now" data-testid="presence-list" className="flex flex-wrap items-center gap-1.5 text-xs">
+    <section
+      aria-label="Online now"
+      data-testid="presence-list"
+      className="flex flex-wrap items-center gap-1.5 text-xs"
+    >
       <span className="text-slate-500">Online:</span>
       {members.length === 0 && <span className="text-slate-400">just you (connecting…)</span>}
       {members.map((m) => (

@@ -3,7 +3,10 @@ import type { StackHealth } from '@/lib/stack-health';
 /** The dev stack's state: database reachable, migrations applied, demo accounts present. */
 export function StackHealthCard({ health }: { health: StackHealth }) {
   return (
-    <section aria-labelledby="stack-heading" className="mt-10 rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+    <section
+      aria-labelledby="stack-heading"
+      className="mt-10 rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900"
+    >
       <h2 id="stack-heading" className="text-lg font-medium">
         Dev stack
       </h2>

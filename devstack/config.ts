@@ -22,7 +22,10 @@ export function readStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new StackError(`Invalid dev stack environment:\n${problems}`, 'Fix or unset these variables (see .env.example).');
+    throw new StackError(
+      `Invalid dev stack environment:\n${problems}`,
+      'Fix or unset these variables (see .env.example).',
+    );
   }
   return parsed.data;
 }

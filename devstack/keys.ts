@@ -37,7 +37,8 @@ export async function readKeys(env: Record<string, string | undefined> = process
   return {
     jwtSecret: secret,
     anonKey: parsed.DEVSTACK_ANON_KEY ?? (custom ? await mint('anon') : DEFAULT_ANON_KEY),
-    serviceRoleKey: parsed.DEVSTACK_SERVICE_ROLE_KEY ?? (custom ? await mint('service_role') : DEFAULT_SERVICE_ROLE_KEY),
+    serviceRoleKey:
+      parsed.DEVSTACK_SERVICE_ROLE_KEY ?? (custom ? await mint('service_role') : DEFAULT_SERVICE_ROLE_KEY),
   };
 }
 

@@ -16,7 +16,9 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-const formatSchema = z.enum(['text', 'json'], { error: 'DEVSTACK_LOG_FORMAT must be "text" or "json"' }).default('text');
+const formatSchema = z
+  .enum(['text', 'json'], { error: 'DEVSTACK_LOG_FORMAT must be "text" or "json"' })
+  .default('text');
 
 /** Reads DEVSTACK_LOG_FORMAT; throws with the allowed values when it is something else. */
 export function readLogFormat(env: Readonly<Record<string, string | undefined>>): LogFormat {
@@ -55,7 +57,10 @@ export function createLogger(options: { service: string; format?: LogFormat; sin
     if (format === 'text') return sink(textLine(service, msg, fields), level);
     const record: LogFields = { time: new Date().toISOString(), level, msg, service };
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) record[key] = plain(value);
-    sink(JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)), level);
+    sink(
+      JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
+      level,
+    );
   };
   return {
     info: (msg, fields) => write('info', msg, fields),

@@ -146,7 +146,10 @@ export function metricsService(registry: Registry): Service {
         return;
       }
       const body = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(body).toString() });
+      res.writeHead(200, {
+        'content-type': registry.contentType,
+        'content-length': Buffer.byteLength(body).toString(),
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     },
   };

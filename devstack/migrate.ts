@@ -64,7 +64,9 @@ export async function migrate(sql: Sql, options: { seedIfFresh?: boolean } = {})
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     const done = new Set(
-      (await tx<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map((r) => r.version),
+      (await tx<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map(
+        (r) => r.version,
+      ),
     );
     const applied: Migration[] = [];
     for (const migration of all) {

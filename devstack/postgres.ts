@@ -52,7 +52,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -72,7 +74,10 @@ async function assertDataDirUsable(dataDir: string): Promise<void> {
   try {
     await fs.access(dir, fsConstants.W_OK);
   } catch {
-    throw new StackError(`The data folder's parent ${dir} is not writable.`, 'Set DEVSTACK_DATA_DIR to a writable folder.');
+    throw new StackError(
+      `The data folder's parent ${dir} is not writable.`,
+      'Set DEVSTACK_DATA_DIR to a writable folder.',
+    );
   }
   if (!isRoot()) return;
   for (; ; dir = path.dirname(dir)) {
@@ -121,15 +126,32 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     createPostgresUser: isRoot(),
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'wal_level=logical',
-      '-c', 'max_replication_slots=20',
-      '-c', 'max_wal_senders=20',
-      '-c', 'max_connections=200',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'wal_level=logical',
+      '-c',
+      'max_replication_slots=20',
+      '-c',
+      'max_wal_senders=20',
+      '-c',
+      'max_connections=200',
       // A throw-away test cluster need not survive a power cut.
       // wal_writer_delay: with asynchronous commit, WAL (and so logical replication) would lag up to 200 ms.
-      ...(ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'wal_writer_delay=10ms'] : []),
+      ...(ephemeral
+        ? [
+            '-c',
+            'fsync=off',
+            '-c',
+            'synchronous_commit=off',
+            '-c',
+            'full_page_writes=off',
+            '-c',
+            'wal_writer_delay=10ms',
+          ]
+        : []),
     ],
     onLog: remember,
     onError: (err) => remember(String(err)),

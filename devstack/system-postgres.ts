@@ -23,7 +23,9 @@ async function run(cmd: string, args: string[], options: { uid?: number; gid?: n
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited with ${code}: ${stderr.trim()}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited with ${code}: ${stderr.trim()}`)),
+    );
   });
 }
 
@@ -37,7 +39,7 @@ function osUser(name: string): { uid: number; gid: number } | undefined {
 export async function startSystemPostgres(binDir: string): Promise<SystemPostgres> {
   const initdb = path.join(binDir, 'initdb');
   await stat(initdb).catch(() => {
-    throw new StackError(`No initdb in ${binDir}.`, 'Install Debian\'s postgresql-15 package or set PG15_BIN.');
+    throw new StackError(`No initdb in ${binDir}.`, "Install Debian's postgresql-15 package or set PG15_BIN.");
   });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-pg-'));
   await chmod(dir, 0o777);
@@ -48,8 +50,26 @@ export async function startSystemPostgres(binDir: string): Promise<SystemPostgre
 
   const server: ChildProcess = spawn(
     path.join(binDir, 'postgres'),
-    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-     '-c', 'wal_level=logical', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'wal_writer_delay=10ms', '-c', 'max_connections=200'],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'wal_level=logical',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'wal_writer_delay=10ms',
+      '-c',
+      'max_connections=200',
+    ],
     { ...(owner ?? {}), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';

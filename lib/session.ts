@@ -15,7 +15,11 @@ export const getCurrentUser = cache(async (): Promise<CurrentUser | null> => {
   const supabase = await createClient();
   const { data: auth } = await supabase.auth.getUser();
   if (!auth.user) return null;
-  const { data: profile } = await supabase.from('profiles').select('full_name, role').eq('id', auth.user.id).maybeSingle();
+  const { data: profile } = await supabase
+    .from('profiles')
+    .select('full_name, role')
+    .eq('id', auth.user.id)
+    .maybeSingle();
   if (!profile) return null;
   return { id: auth.user.id, email: auth.user.email ?? '', name: profile.full_name, role: profile.role };
 });

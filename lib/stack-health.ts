@@ -5,8 +5,7 @@ import { readStackStatus, type StackStatus } from '@/devstack/status';
 export const LOCAL_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54322/postgres';
 
 export type StackHealth =
-  | { ok: true; databaseUrl: string; status: StackStatus }
-  | { ok: false; databaseUrl: string; error: string };
+  { ok: true; databaseUrl: string; status: StackStatus } | { ok: false; databaseUrl: string; error: string };
 
 /**
  * Development diagnostics for the home page: is the dev stack's database up,

@@ -36,12 +36,20 @@ async function main(): Promise<number> {
     await publisher.verify();
   } catch (err) {
     fail(`${config.provider} did not accept the relay's check publish: ${describeError(err)}`);
-    fail(config.provider === 'ably' ? 'Check ABLY_API_KEY (and ABLY_REST_HOST/PORT/TLS if set).' : 'Check PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET and PUSHER_CLUSTER (or PUSHER_HOST/PORT).');
+    fail(
+      config.provider === 'ably'
+        ? 'Check ABLY_API_KEY (and ABLY_REST_HOST/PORT/TLS if set).'
+        : 'Check PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET and PUSHER_CLUSTER (or PUSHER_HOST/PORT).',
+    );
     return 1;
   }
   log(`${config.provider} accepted the credentials`);
 
-  const sql = postgres(config.databaseUrl, { max: 2, onnotice: () => {}, connection: { application_name: 'switchboard-relay' } });
+  const sql = postgres(config.databaseUrl, {
+    max: 2,
+    onnotice: () => {},
+    connection: { application_name: 'switchboard-relay' },
+  });
   try {
     await sql`select 1 from public.realtime_outbox limit 1`;
   } catch (err) {
@@ -69,7 +77,9 @@ async function main(): Promise<number> {
   });
 
   const metrics = createRelayMetrics();
-  const observer = observeRelay(relay, sql, metrics, (err) => fail(`could not count the outbox backlog: ${describeError(err)}`));
+  const observer = observeRelay(relay, sql, metrics, (err) =>
+    fail(`could not count the outbox backlog: ${describeError(err)}`),
+  );
   let metricsServer: Awaited<ReturnType<typeof serveRelayMetrics>> | null = null;
   if (config.metricsPort > 0) {
     try {

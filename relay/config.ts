@@ -11,7 +11,12 @@ export class RelayConfigError extends Error {
 const blank = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 
 const port = (name: string) =>
-  z.coerce.number({ error: `${name} must be a port number` }).int(`${name} must be a port number`).min(1).max(65535).optional();
+  z.coerce
+    .number({ error: `${name} must be a port number` })
+    .int(`${name} must be a port number`)
+    .min(1)
+    .max(65535)
+    .optional();
 
 const bool = (name: string) =>
   z
@@ -22,10 +27,16 @@ const bool = (name: string) =>
 const required = (name: string) => z.string({ error: `${name} is not set` }).min(1, `${name} is empty`);
 
 const duration = (name: string) =>
-  z.coerce.number({ error: `${name} must be a number of milliseconds` }).int().positive(`${name} must be positive`);
+  z.coerce
+    .number({ error: `${name} must be a number of milliseconds` })
+    .int()
+    .positive(`${name} must be positive`);
 
 const common = {
-  databaseUrl: required('DATABASE_URL').refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// URL'),
+  databaseUrl: required('DATABASE_URL').refine(
+    (v) => /^postgres(ql)?:\/\//.test(v),
+    'DATABASE_URL must be a postgres:// URL',
+  ),
   /** Delivered rows older than this are deleted. */
   retentionMs: duration('RELAY_RETENTION_MS').default(24 * 60 * 60 * 1000),
   /** The safety poll, for a notification lost while the LISTEN connection was down. */

@@ -64,12 +64,19 @@ export interface RelayObserver {
  * query per batch or idle turn; a turn that comes while a count is running
  * shares the next one instead of piling up queries.
  */
-export function observeRelay(relay: Relay, sql: Sql, metrics: RelayMetrics, onError: (err: unknown) => void): RelayObserver {
+export function observeRelay(
+  relay: Relay,
+  sql: Sql,
+  metrics: RelayMetrics,
+  onError: (err: unknown) => void,
+): RelayObserver {
   let running: Promise<void> | null = null;
   let again = false;
 
   const count = async () => {
-    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.realtime_outbox where delivered_at is null`;
+    const [{ n }] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from public.realtime_outbox where delivered_at is null`;
     metrics.backlog.set(n);
   };
   const sample = (): void => {
@@ -107,7 +114,10 @@ export function observeRelay(relay: Relay, sql: Sql, metrics: RelayMetrics, onEr
 }
 
 /** Serves GET /metrics on `port` (all interfaces, so a scraper outside the container reaches it). */
-export async function serveRelayMetrics(registry: Registry, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveRelayMetrics(
+  registry: Registry,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: scrape GET /metrics\n');
@@ -115,7 +125,8 @@ export async function serveRelayMetrics(registry: Registry, port: number): Promi
     }
     registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${String(err)}\n`),
+      (err: unknown) =>
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${String(err)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -133,7 +133,11 @@ export class Relay extends EventEmitter<RelayEvents> {
       this.emit('active');
 
       // Subscribe before the first drain: a change committed in between wakes us.
-      listener = await this.sql.listen('realtime_outbox', () => this.wake(), () => this.wake());
+      listener = await this.sql.listen(
+        'realtime_outbox',
+        () => this.wake(),
+        () => this.wake(),
+      );
       let lastPrune = 0;
       while (!signal.aborted) {
         this.woken = false;
@@ -193,7 +197,8 @@ export class Relay extends EventEmitter<RelayEvents> {
          where locktype = 'advisory' and pid = ${pid} and granted
            and classid = ${String(key >> 32n)}::oid and objid = ${String(key & 0xffffffffn)}::oid and objsubid = 1
       ) as held`;
-    if (!row.held) throw new LockLost('lost the relay lock (its database session ended); stopping so that a standby can take over');
+    if (!row.held)
+      throw new LockLost('lost the relay lock (its database session ended); stopping so that a standby can take over');
   }
 
   /** Publishes one batch. True if the batch was full (more rows may be waiting). */
@@ -261,7 +266,8 @@ export class Relay extends EventEmitter<RelayEvents> {
            set attempts = attempts + 1, last_error = ${f.error},
                next_attempt_at = now() + make_interval(secs => ${f.retryInMs / 1000})
          where id = ${f.row.id}`;
-      const waiting = (byChannel.get(f.row.channel)?.length ?? 1) - 1 - delivered.filter((r) => r.channel === f.row.channel).length;
+      const waiting =
+        (byChannel.get(f.row.channel)?.length ?? 1) - 1 - delivered.filter((r) => r.channel === f.row.channel).length;
       this.log(
         `publish failed: row ${f.row.id} (${f.row.channel} ${f.row.event}${f.row.seq ? ` seq ${f.row.seq}` : ''}), ` +
           `attempt ${f.attempt}: ${f.error}; retry in ${f.retryInMs} ms` +

@@ -45,7 +45,8 @@ function connect(): Client {
 async function signIn(email: string): Promise<{ client: Client; userId: string }> {
   const client = connect();
   const { data, error } = await client.auth.signInWithPassword({ email, password: PASSWORD });
-  if (error) throw new Error(`${email}: could not sign in (${error.message}). Is the dev stack running (npm run stack)?`);
+  if (error)
+    throw new Error(`${email}: could not sign in (${error.message}). Is the dev stack running (npm run stack)?`);
   return { client, userId: data.user.id };
 }
 
@@ -80,25 +81,44 @@ async function main(): Promise<void> {
     const name = profile?.full_name ?? email;
     const live = client.channel(`depot:${depot.id}:live`, { config: { private: true, presence: { key: userId } } });
     await new Promise<void>((resolve, reject) =>
-      live.subscribe((status, err) => (status === 'SUBSCRIBED' ? resolve() : status === 'CHANNEL_ERROR' ? reject(err) : undefined)),
+      live.subscribe((status, err) =>
+        status === 'SUBSCRIBED' ? resolve() : status === 'CHANNEL_ERROR' ? reject(err) : undefined,
+      ),
     );
     await live.track({ user_id: userId, name, role: 'driver', viewing: null, editing: null, online_at: Date.now() });
     const route = simulatedRoute(depot, Math.random() * Math.PI * 2);
     let tick = 0;
     const positionTimer = setInterval(() => {
       const fix = route(tick++);
-      void live.send({ type: 'broadcast', event: 'position', payload: { driver_id: userId, lat: fix.lat, lng: fix.lng, at: fix.at, shipment_id: null } });
+      void live.send({
+        type: 'broadcast',
+        event: 'position',
+        payload: { driver_id: userId, lat: fix.lat, lng: fix.lng, at: fix.at, shipment_id: null },
+      });
       stats.positions += 1;
     }, 1000);
 
     try {
       while (!stopping && Date.now() < stopAt) {
         await new Promise((r) => setTimeout(r, (1000 / rate) * (0.5 + Math.random())));
-        const { data: mine } = await client.from('shipments').select('id, reference, status, version').eq('driver_id', userId).in('status', ['assigned', 'picked_up', 'in_transit']);
+        const { data: mine } = await client
+          .from('shipments')
+          .select('id, reference, status, version')
+          .eq('driver_id', userId)
+          .in('status', ['assigned', 'picked_up', 'in_transit']);
         if (!mine || mine.length === 0) {
           // Out of work: the dispatcher creates and assigns a new shipment.
           const reference = `SIM-${Date.now().toString(36).toUpperCase()}`;
-          const { error } = await dispatcher.client.from('shipments').insert({ depot_id: depot.id, reference, recipient: 'Simulated recipient', address: 'Simulated address', driver_id: userId, status: 'assigned' });
+          const { error } = await dispatcher.client
+            .from('shipments')
+            .insert({
+              depot_id: depot.id,
+              reference,
+              recipient: 'Simulated recipient',
+              address: 'Simulated address',
+              driver_id: userId,
+              status: 'assigned',
+            });
           if (error) stats.refused += 1;
           else stats.created += 1;
           continue;
@@ -106,11 +126,18 @@ async function main(): Promise<void> {
         const shipment = mine[Math.floor(Math.random() * mine.length)];
         const next = nextDriverStatus(shipment.status);
         if (!next) continue;
-        const { data, error } = await client.from('shipments').update({ status: next }).eq('id', shipment.id).eq('version', shipment.version).select('id');
+        const { data, error } = await client
+          .from('shipments')
+          .update({ status: next })
+          .eq('id', shipment.id)
+          .eq('version', shipment.version)
+          .select('id');
         if (error || !data?.length) stats.refused += 1;
         else {
           stats.changes += 1;
-          console.log(`${new Date().toLocaleTimeString()} ${name.padEnd(14)} ${shipment.reference} → ${STATUS_LABEL[next]}`);
+          console.log(
+            `${new Date().toLocaleTimeString()} ${name.padEnd(14)} ${shipment.reference} → ${STATUS_LABEL[next]}`,
+          );
         }
       }
     } finally {
@@ -122,7 +149,9 @@ async function main(): Promise<void> {
 
   console.log(`Simulating ${driverCount} driver(s) at ${rate} change/s each for ${duration} s. Ctrl-C to stop.`);
   const progress = setInterval(() => {
-    console.log(`… ${stats.changes} status changes, ${stats.created} new shipments, ${stats.positions} positions, ${stats.refused} refused`);
+    console.log(
+      `… ${stats.changes} status changes, ${stats.created} new shipments, ${stats.positions} positions, ${stats.refused} refused`,
+    );
   }, 10_000);
   try {
     await Promise.all(DRIVER_ACCOUNTS.slice(0, driverCount).map(runDriver));
@@ -130,7 +159,9 @@ async function main(): Promise<void> {
     clearInterval(progress);
     await dispatcher.client.auth.signOut();
   }
-  console.log(`Done: ${stats.changes} status changes, ${stats.created} new shipments, ${stats.positions} positions, ${stats.refused} refused.`);
+  console.log(
+    `Done: ${stats.changes} status changes, ${stats.created} new shipments, ${stats.positions} positions, ${stats.refused} refused.`,
+  );
   process.exit(0);
 }
 

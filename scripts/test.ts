@@ -32,7 +32,12 @@ function exec(label: string, cmd: string, args: string[], env: Record<string, st
 async function vitest(label: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-report-'));
   const report = path.join(dir, 'report.json');
-  const code = await exec(label, 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], env);
+  const code = await exec(
+    label,
+    'npx',
+    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    env,
+  );
   try {
     const json = JSON.parse(await readFile(report, 'utf8')) as {
       numPassedTests: number;
@@ -89,11 +94,18 @@ async function main(): Promise<void> {
   } else if (process.env.CI) {
     failures.push(`PostgreSQL 15: no initdb in ${pg15} (install postgresql-15 or set PG15_BIN)`);
   } else {
-    console.log(`\n! Not run: the database tests on PostgreSQL 15 (no initdb in ${pg15}; install postgresql-15 or set PG15_BIN).`);
+    console.log(
+      `\n! Not run: the database tests on PostgreSQL 15 (no initdb in ${pg15}; install postgresql-15 or set PG15_BIN).`,
+    );
   }
 
   // The load/soak test in its short CI form (200 clients, 30 s): one pass/fail.
-  const load = await exec('Load test, short form (npm run test:load -- --short)', 'node', ['--import', 'tsx', 'tests/load/run.ts', '--short']);
+  const load = await exec('Load test, short form (npm run test:load -- --short)', 'node', [
+    '--import',
+    'tsx',
+    'tests/load/run.ts',
+    '--short',
+  ]);
   if (load === 0) total.passed += 1;
   else {
     total.failed += 1;

@@ -13,7 +13,8 @@ export default async function DriverPage() {
   if (user.role !== 'driver') redirect('/board');
   const supabase = await createClient();
   const [depot] = await fetchMyDepots(supabase);
-  if (!depot) return <main className="p-8">You are not a member of any depot yet. Ask your dispatcher to add you.</main>;
+  if (!depot)
+    return <main className="p-8">You are not a member of any depot yet. Ask your dispatcher to add you.</main>;
   const queryClient = new QueryClient();
   await queryClient.prefetchQuery(driverShipmentsQuery(supabase, user.id));
   return (

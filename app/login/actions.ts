@@ -27,7 +27,10 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
   if (!parsed.success) return { error: parsed.error.issues[0].message, email };
 
   const supabase = await createClient();
-  const { data, error } = await supabase.auth.signInWithPassword({ email: parsed.data.email, password: parsed.data.password });
+  const { data, error } = await supabase.auth.signInWithPassword({
+    email: parsed.data.email,
+    password: parsed.data.password,
+  });
   if (error) {
     const message =
       error.code === 'invalid_credentials'

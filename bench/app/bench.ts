@@ -44,7 +44,14 @@ async function main(): Promise<void> {
   const server = spawn(next, ['start', '-p', String(port), '-H', '127.0.0.1'], { cwd: root, env, stdio: 'ignore' });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   try {
     const [{ id: depotId }] = await sql`
@@ -54,7 +61,9 @@ async function main(): Promise<void> {
       insert into shipments (depot_id, reference, recipient, address)
       select ${depotId}, 'BEN-' || lpad(n::text, 5, '0'), 'Recipient ' || n, n || ' Bench Road'
       from generate_series(1, ${SHIPMENTS}) n`;
-    const ids = (await sql<{ id: string; reference: string }[]>`select id, reference from shipments where depot_id = ${depotId} order by reference`);
+    const ids = await sql<
+      { id: string; reference: string }[]
+    >`select id, reference from shipments where depot_id = ${depotId} order by reference`;
 
     for (let i = 0; ; i++) {
       try {
@@ -65,7 +74,10 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    const context = await browser.newContext({ baseURL: `http://127.0.0.1:${port}`, viewport: { width: 1600, height: 1000 } });
+    const context = await browser.newContext({
+      baseURL: `http://127.0.0.1:${port}`,
+      viewport: { width: 1600, height: 1000 },
+    });
     const page = await context.newPage();
     await page.goto('/login');
     await page.getByLabel('Email', { exact: true }).fill('dispatcher.hq@example.com');
@@ -77,19 +89,27 @@ async function main(): Promise<void> {
     const ttfb: number[] = [];
     for (let i = 0; i < 10; i++) {
       await page.goto(`/board/${depotId}`);
-      ttfb.push(await page.evaluate(() => {
-        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-        return nav.responseStart - nav.requestStart;
-      }));
+      ttfb.push(
+        await page.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+          return nav.responseStart - nav.requestStart;
+        }),
+      );
     }
-    await page.getByTestId('connection-badge').and(page.locator('[data-state="connected"]')).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('connection-badge')
+      .and(page.locator('[data-state="connected"]'))
+      .waitFor({ timeout: 30_000 });
 
     // Record when each card's version changes in the DOM, and long tasks.
     await page.evaluate(() => {
       const w = window as unknown as { __seen: [string, number, number][]; __long: number[] };
       w.__seen = [];
       w.__long = [];
-      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__long.push(e.duration))).observe({
+        type: 'longtask',
+        buffered: false,
+      });
       new MutationObserver((records) => {
         const now = Date.now();
         for (const r of records) {
@@ -109,7 +129,9 @@ async function main(): Promise<void> {
       const target = started + n * interval;
       if (target > Date.now()) await new Promise((r) => setTimeout(r, target - Date.now()));
       const s = ids[Math.floor(Math.random() * ids.length)];
-      const [row] = await sql<{ version: number }[]>`update shipments set eta = now() + make_interval(secs => ${n}) where id = ${s.id} returning version`;
+      const [row] = await sql<
+        { version: number }[]
+      >`update shipments set eta = now() + make_interval(secs => ${n}) where id = ${s.id} returning version`;
       committed.set(`${s.reference}@${row.version}`, Date.now());
       n++;
     }
@@ -128,14 +150,29 @@ async function main(): Promise<void> {
     const lost = n - latencies.length;
 
     recordMetric({ name: 'app SSR TTFB p50, 2,000-shipment board', value: pct(ttfb, 50), unit: 'ms' });
-    recordMetric({ name: 'app commit→DOM p50', value: pct(latencies, 50), unit: 'ms', target: 'dispatch board goal: 200 ms' });
+    recordMetric({
+      name: 'app commit→DOM p50',
+      value: pct(latencies, 50),
+      unit: 'ms',
+      target: 'dispatch board goal: 200 ms',
+    });
     recordMetric({ name: 'app commit→DOM p95', value: pct(latencies, 95), unit: 'ms', target: 'p95 ≤ 50 ms' });
     recordMetric({ name: 'app long tasks > 50 ms', value: long.length, unit: 'count', target: 'none' });
-    console.log(`\nApp benchmark: ${SHIPMENTS} shipments, ${RATE} deltas/s for ${SECONDS} s (${n} deltas), Chromium ${browser.version()}\n`);
-    console.log(`SSR time to first byte (10 loads):  p50 ${pct(ttfb, 50).toFixed(0)} ms   p95 ${pct(ttfb, 95).toFixed(0)} ms`);
-    console.log(`commit → DOM latency:               p50 ${pct(latencies, 50)} ms   p95 ${pct(latencies, 95)} ms   p99 ${pct(latencies, 99)} ms   (target p95 ≤ 50 ms)`);
-    console.log(`deltas seen in the DOM:             ${latencies.length} of ${n}${lost > 0 ? ` (${lost} superseded by a newer version of the same card before painting, or missing)` : ''}`);
-    console.log(`long tasks (> 50 ms):               ${long.length}${long.length ? `, longest ${Math.max(...long).toFixed(0)} ms` : ''}   (target: none)`);
+    console.log(
+      `\nApp benchmark: ${SHIPMENTS} shipments, ${RATE} deltas/s for ${SECONDS} s (${n} deltas), Chromium ${browser.version()}\n`,
+    );
+    console.log(
+      `SSR time to first byte (10 loads):  p50 ${pct(ttfb, 50).toFixed(0)} ms   p95 ${pct(ttfb, 95).toFixed(0)} ms`,
+    );
+    console.log(
+      `commit → DOM latency:               p50 ${pct(latencies, 50)} ms   p95 ${pct(latencies, 95)} ms   p99 ${pct(latencies, 99)} ms   (target p95 ≤ 50 ms)`,
+    );
+    console.log(
+      `deltas seen in the DOM:             ${latencies.length} of ${n}${lost > 0 ? ` (${lost} superseded by a newer version of the same card before painting, or missing)` : ''}`,
+    );
+    console.log(
+      `long tasks (> 50 ms):               ${long.length}${long.length ? `, longest ${Math.max(...long).toFixed(0)} ms` : ''}   (target: none)`,
+    );
   } finally {
     await browser.close();
     server.kill('SIGTERM');

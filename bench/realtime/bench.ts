@@ -96,7 +96,10 @@ async function main(): Promise<void> {
   const floor: number[] = [];
   let floorOn = false;
   const rawSub = postgres(dbUrl, { publications: 'supabase_realtime', onnotice: () => {} });
-  await rawSub.subscribe('insert:bench.items', (r) => floorOn && r !== null && floor.push(Date.now() - Number(r.sent_at)));
+  await rawSub.subscribe(
+    'insert:bench.items',
+    (r) => floorOn && r !== null && floor.push(Date.now() - Number(r.sent_at)),
+  );
 
   const insert = () => sql`insert into bench.items (depot_id, payload, sent_at) values (${depot}, 'x', ${Date.now()})`;
   async function paced(count: number, rate: number) {
@@ -110,14 +113,23 @@ async function main(): Promise<void> {
   }
   const joinFor = async (user: string) => ({
     topic: `realtime:bench-${user}`,
-    payload: { config: { postgres_changes: [{ event: 'INSERT', schema: 'bench', table: 'items' }] }, access_token: await token(user) },
+    payload: {
+      config: { postgres_changes: [{ event: 'INSERT', schema: 'bench', table: 'items' }] },
+      access_token: await token(user),
+    },
   });
 
   console.log(`\nRealtime benchmarks (${SECONDS}s at ${RATE} changes/s; ${new Date().toISOString()})`);
   // 1. Latency -------------------------------------------------------------------
   for (const n of [1, SUBSCRIBERS]) {
     const clients = new Clients();
-    await clients.call({ cmd: 'open', url: wsUrl, joins: await Promise.all(users.slice(0, n).map(joinFor)), mode: 'latency', waitSystem: true });
+    await clients.call({
+      cmd: 'open',
+      url: wsUrl,
+      joins: await Promise.all(users.slice(0, n).map(joinFor)),
+      mode: 'latency',
+      waitSystem: true,
+    });
     await paced(50, RATE); // warm up (plans, caches)
     await clients.call({ cmd: 'waitFor', total: 50 * n });
     await clients.call({ cmd: 'reset' });
@@ -128,10 +140,34 @@ async function main(): Promise<void> {
     await clients.call({ cmd: 'waitFor', total: count * n });
     floorOn = false;
     const { latencies } = await clients.call<{ latencies: number[] }>({ cmd: 'stats' });
-    recordMetric({ name: `realtime commit→callback p50, ${n} subscriber(s)`, value: pct(latencies, 50), unit: 'ms', baseline: { name: 'replication floor p50', value: pct(floor, 50) }, target: n > 1 ? 'p50 ≤ 5 ms' : undefined });
-    recordMetric({ name: `realtime commit→callback p99, ${n} subscriber(s)`, value: pct(latencies, 99), unit: 'ms', baseline: { name: 'replication floor p99', value: pct(floor, 99) }, target: n > 1 ? 'p99 ≤ 25 ms' : undefined });
-    row(`latency, ${n} subscriber(s), RLS on`, `p50 ${fmt(pct(latencies, 50))} ms`, `p95 ${fmt(pct(latencies, 95))} ms`, `p99 ${fmt(pct(latencies, 99))} ms`, `${latencies.length} callbacks`);
-    row(`  raw replication floor (same run)`, `p50 ${fmt(pct(floor, 50))} ms`, `p95 ${fmt(pct(floor, 95))} ms`, `p99 ${fmt(pct(floor, 99))} ms`, `${floor.length} callbacks`);
+    recordMetric({
+      name: `realtime commit→callback p50, ${n} subscriber(s)`,
+      value: pct(latencies, 50),
+      unit: 'ms',
+      baseline: { name: 'replication floor p50', value: pct(floor, 50) },
+      target: n > 1 ? 'p50 ≤ 5 ms' : undefined,
+    });
+    recordMetric({
+      name: `realtime commit→callback p99, ${n} subscriber(s)`,
+      value: pct(latencies, 99),
+      unit: 'ms',
+      baseline: { name: 'replication floor p99', value: pct(floor, 99) },
+      target: n > 1 ? 'p99 ≤ 25 ms' : undefined,
+    });
+    row(
+      `latency, ${n} subscriber(s), RLS on`,
+      `p50 ${fmt(pct(latencies, 50))} ms`,
+      `p95 ${fmt(pct(latencies, 95))} ms`,
+      `p99 ${fmt(pct(latencies, 99))} ms`,
+      `${latencies.length} callbacks`,
+    );
+    row(
+      `  raw replication floor (same run)`,
+      `p50 ${fmt(pct(floor, 50))} ms`,
+      `p95 ${fmt(pct(floor, 95))} ms`,
+      `p99 ${fmt(pct(floor, 99))} ms`,
+      `${floor.length} callbacks`,
+    );
 
     // 2a. End-to-end throughput with these subscribers: a burst, as fast as 8 writers go.
     if (n === SUBSCRIBERS) {
@@ -139,12 +175,26 @@ async function main(): Promise<void> {
       const burst = 2000;
       const t0 = performance.now();
       let left = burst;
-      await Promise.all(Array.from({ length: 8 }, async () => { while (left-- > 0) await insert(); }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (left-- > 0) await insert();
+        }),
+      );
       const committed = performance.now();
       await clients.call({ cmd: 'waitFor', total: burst * n });
       const seconds = (performance.now() - t0) / 1000;
-      recordMetric({ name: `realtime RLS-checked changes/s, ${n} subscribers`, value: burst / seconds, unit: 'changes/s' });
-      row(`RLS-checked changes/s, ${n} subscribers (end to end)`, `${fmt(burst / seconds, 0)} changes/s`, `${fmt((burst * n) / seconds, 0)} deliveries/s`, `writers done in ${fmt((committed - t0) / 1000, 2)} s`, '');
+      recordMetric({
+        name: `realtime RLS-checked changes/s, ${n} subscribers`,
+        value: burst / seconds,
+        unit: 'changes/s',
+      });
+      row(
+        `RLS-checked changes/s, ${n} subscribers (end to end)`,
+        `${fmt(burst / seconds, 0)} changes/s`,
+        `${fmt((burst * n) / seconds, 0)} deliveries/s`,
+        `writers done in ${fmt((committed - t0) / 1000, 2)} s`,
+        '',
+      );
     }
     await clients.call({ cmd: 'close' });
     await clients.stop();
@@ -156,21 +206,42 @@ async function main(): Promise<void> {
     const catalog = new Catalog(sql);
     const table = (await catalog.table(oid))!;
     const view = await catalog.view(table, 'authenticated');
-    const claims = await Promise.all(users.map(async (u) => JSON.stringify({ role: 'authenticated', sub: u, aud: 'authenticated', session_id: randomUUID() })));
-    const recent = await sql<{ id: string; depot_id: string; payload: string; sent_at: number }[]>`select * from bench.items order by id desc limit 200`;
-    const images = recent.map((r) => new Map<string, string | null>([['id', String(r.id)], ['depot_id', r.depot_id], ['payload', r.payload], ['sent_at', String(r.sent_at)]]));
+    const claims = await Promise.all(
+      users.map(async (u) =>
+        JSON.stringify({ role: 'authenticated', sub: u, aud: 'authenticated', session_id: randomUUID() }),
+      ),
+    );
+    const recent = await sql<
+      { id: string; depot_id: string; payload: string; sent_at: number }[]
+    >`select * from bench.items order by id desc limit 200`;
+    const images = recent.map(
+      (r) =>
+        new Map<string, string | null>([
+          ['id', String(r.id)],
+          ['depot_id', r.depot_id],
+          ['payload', r.payload],
+          ['sent_at', String(r.sent_at)],
+        ]),
+    );
     for (const batchSize of [1, 20]) {
       const t0 = performance.now();
       let changes = 0;
       while (performance.now() - t0 < 3000) {
         const batch = new VisibilityBatch();
         const tickets = [];
-        for (let i = 0; i < batchSize; i++) for (const c of claims) tickets.push(batch.request(table, view, c, images[(changes + i) % images.length]));
+        for (let i = 0; i < batchSize; i++)
+          for (const c of claims) tickets.push(batch.request(table, view, c, images[(changes + i) % images.length]));
         await batch.run(sql);
         if (!tickets.every((t) => VisibilityBatch.visible(t))) throw new Error('batched check disagrees with RLS');
         changes += batchSize;
       }
-      row(`RLS check, ${SUBSCRIBERS} subscribers, batched (${batchSize} change(s)/round trip)`, `${fmt(changes / ((performance.now() - t0) / 1000), 0)} changes/s`, '', '', '');
+      row(
+        `RLS check, ${SUBSCRIBERS} subscribers, batched (${batchSize} change(s)/round trip)`,
+        `${fmt(changes / ((performance.now() - t0) / 1000), 0)} changes/s`,
+        '',
+        '',
+        '',
+      );
     }
     const t0 = performance.now();
     let changes = 0;
@@ -179,20 +250,34 @@ async function main(): Promise<void> {
       for (const c of claims) {
         await sql.begin(async (tx) => {
           await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${c}, true)`;
-          const [{ visible }] = await tx<{ visible: boolean }[]>`select exists (select 1 from bench.items where id = ${id}) as visible`;
+          const [{ visible }] = await tx<
+            { visible: boolean }[]
+          >`select exists (select 1 from bench.items where id = ${id}) as visible`;
           if (!visible) throw new Error('per-subscriber check disagrees');
         });
       }
       changes++;
     }
-    row(`RLS check, ${SUBSCRIBERS} subscribers, one query per subscriber per change`, `${fmt(changes / ((performance.now() - t0) / 1000), 1)} changes/s`, '', '', '');
+    row(
+      `RLS check, ${SUBSCRIBERS} subscribers, one query per subscriber per change`,
+      `${fmt(changes / ((performance.now() - t0) / 1000), 1)} changes/s`,
+      '',
+      '',
+      '',
+    );
   }
 
   // 3. Broadcast fan-out -------------------------------------------------------------
   {
     const clients = new Clients();
     const join = { topic: 'realtime:fan', payload: { config: { broadcast: { self: false } } } };
-    await clients.call({ cmd: 'open', url: wsUrl, joins: Array.from({ length: FANOUT_SOCKETS }, () => join), mode: 'count', waitSystem: false });
+    await clients.call({
+      cmd: 'open',
+      url: wsUrl,
+      joins: Array.from({ length: FANOUT_SOCKETS }, () => join),
+      mode: 'count',
+      waitSystem: false,
+    });
     const sender = new WebSocket(wsUrl);
     await new Promise((r) => sender.once('open', r));
     sender.send(JSON.stringify(['1', '1', 'realtime:fan', 'phx_join', join.payload]));
@@ -201,7 +286,8 @@ async function main(): Promise<void> {
     const measure = async () => {
       await clients.call({ cmd: 'reset' });
       const t0 = performance.now();
-      for (let i = 0; i < FANOUT_MESSAGES; i++) sender.send(JSON.stringify(['1', null, 'realtime:fan', 'broadcast', payload]));
+      for (let i = 0; i < FANOUT_MESSAGES; i++)
+        sender.send(JSON.stringify(['1', null, 'realtime:fan', 'broadcast', payload]));
       await clients.call({ cmd: 'waitFor', total: FANOUT_MESSAGES * FANOUT_SOCKETS });
       return (FANOUT_MESSAGES * FANOUT_SOCKETS) / ((performance.now() - t0) / 1000);
     };
@@ -215,7 +301,16 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     gc?.();
     const before = process.memoryUsage();
-    await clients.call({ cmd: 'open', url: wsUrl, joins: Array.from({ length: FANOUT_SOCKETS }, (_, i) => ({ topic: `realtime:idle-${i % 10}`, payload: { config: {} } })), mode: 'count', waitSystem: false });
+    await clients.call({
+      cmd: 'open',
+      url: wsUrl,
+      joins: Array.from({ length: FANOUT_SOCKETS }, (_, i) => ({
+        topic: `realtime:idle-${i % 10}`,
+        payload: { config: {} },
+      })),
+      mode: 'count',
+      waitSystem: false,
+    });
     await new Promise((r) => setTimeout(r, 500));
     gc?.();
     const after = process.memoryUsage();
@@ -225,7 +320,13 @@ async function main(): Promise<void> {
     const bare = new Clients();
     const port = await freePort();
     const wss = new WebSocketServer({ port, host: '127.0.0.1', perMessageDeflate: false });
-    await bare.call({ cmd: 'open', url: `ws://127.0.0.1:${port}`, joins: Array.from({ length: FANOUT_SOCKETS }, () => null), mode: 'count', waitSystem: false });
+    await bare.call({
+      cmd: 'open',
+      url: `ws://127.0.0.1:${port}`,
+      joins: Array.from({ length: FANOUT_SOCKETS }, () => null),
+      mode: 'count',
+      waitSystem: false,
+    });
     const frame = JSON.stringify([null, null, 'realtime:fan', 'broadcast', payload]);
     const bareMeasure = async () => {
       await bare.call({ cmd: 'reset' });
@@ -239,8 +340,20 @@ async function main(): Promise<void> {
     await bare.call({ cmd: 'close' });
     await bare.stop();
     wss.close();
-    recordMetric({ name: `realtime broadcast deliveries/s to ${FANOUT_SOCKETS} sockets`, value: realtimeRate, unit: 'deliveries/s', baseline: { name: 'bare ws loop', value: bareRate }, target: '≥ 0.7× bare and ≥ 50,000/s' });
-    row(`broadcast to ${FANOUT_SOCKETS} sockets (realtime)`, `${fmt(realtimeRate, 0)} deliveries/s`, `${fmt(realtimeRate / bareRate, 2)}× bare`, '', '');
+    recordMetric({
+      name: `realtime broadcast deliveries/s to ${FANOUT_SOCKETS} sockets`,
+      value: realtimeRate,
+      unit: 'deliveries/s',
+      baseline: { name: 'bare ws loop', value: bareRate },
+      target: '≥ 0.7× bare and ≥ 50,000/s',
+    });
+    row(
+      `broadcast to ${FANOUT_SOCKETS} sockets (realtime)`,
+      `${fmt(realtimeRate, 0)} deliveries/s`,
+      `${fmt(realtimeRate / bareRate, 2)}× bare`,
+      '',
+      '',
+    );
     row(`broadcast to ${FANOUT_SOCKETS} sockets (bare ws loop)`, `${fmt(bareRate, 0)} deliveries/s`, '', '', '');
     row(
       `memory per idle joined connection (server heap${gc ? ', after gc' : ''})`,

@@ -39,7 +39,10 @@ async function open({ url, joins, mode, waitSystem }) {
             const text = data.toString();
             if (!join) return;
             if (text.includes('"phx_reply"') && text.includes('"error"')) reject(new Error(text));
-            if ((!waitSystem && text.includes('"phx_reply"')) || (waitSystem && text.includes('Subscribed to PostgreSQL'))) {
+            if (
+              (!waitSystem && text.includes('"phx_reply"')) ||
+              (waitSystem && text.includes('Subscribed to PostgreSQL'))
+            ) {
               ready = true;
               resolve();
             }
@@ -52,7 +55,10 @@ async function open({ url, joins, mode, waitSystem }) {
             ws.send(JSON.stringify(['1', '1', join.topic, 'phx_join', join.payload]));
           });
           // Keep the server's heartbeat watchdog happy.
-          const hb = setInterval(() => ws.readyState === 1 && ws.send(JSON.stringify([null, 'hb', 'phoenix', 'heartbeat', {}])), 20_000);
+          const hb = setInterval(
+            () => ws.readyState === 1 && ws.send(JSON.stringify([null, 'hb', 'phoenix', 'heartbeat', {}])),
+            20_000,
+          );
           ws.on('close', () => clearInterval(hb));
           void i;
         }),

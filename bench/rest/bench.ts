@@ -64,25 +64,52 @@ async function main(): Promise<void> {
     ]);
     results.push([
       await measure('list of 50 (supabase-js)', async () => {
-        const { data } = await client.from('shipments').select('id, reference, status, eta').gte('created_at', '2000-01-01T00:00:00Z').neq('status', 'cancelled').order('reference').limit(50);
+        const { data } = await client
+          .from('shipments')
+          .select('id, reference, status, eta')
+          .gte('created_at', '2000-01-01T00:00:00Z')
+          .neq('status', 'cancelled')
+          .order('reference')
+          .limit(50);
         check(data?.length === 50, 'list');
       }),
       await measure('list of 50 (postgres)', async () => {
-        const rows = await raw`select id, reference, status, eta from public.shipments where created_at >= '2000-01-01T00:00:00Z' and status <> 'cancelled' order by reference limit 50`;
+        const rows =
+          await raw`select id, reference, status, eta from public.shipments where created_at >= '2000-01-01T00:00:00Z' and status <> 'cancelled' order by reference limit 50`;
         check(rows.length === 50, 'list');
       }),
     ]);
     for (const [rest, direct] of results) {
-      recordMetric({ name: `REST ${rest.name} p50`, value: rest.p50, unit: 'ms', baseline: { name: direct.name, value: direct.p50 } });
-      recordMetric({ name: `REST ${rest.name} p99`, value: rest.p99, unit: 'ms', baseline: { name: direct.name, value: direct.p99 } });
-      recordMetric({ name: `REST ${rest.name} throughput`, value: rest.requests / rest.seconds, unit: 'req/s', baseline: { name: direct.name, value: direct.requests / direct.seconds } });
+      recordMetric({
+        name: `REST ${rest.name} p50`,
+        value: rest.p50,
+        unit: 'ms',
+        baseline: { name: direct.name, value: direct.p50 },
+      });
+      recordMetric({
+        name: `REST ${rest.name} p99`,
+        value: rest.p99,
+        unit: 'ms',
+        baseline: { name: direct.name, value: direct.p99 },
+      });
+      recordMetric({
+        name: `REST ${rest.name} throughput`,
+        value: rest.requests / rest.seconds,
+        unit: 'req/s',
+        baseline: { name: direct.name, value: direct.requests / direct.seconds },
+      });
     }
     const fmt = (n: number, digits = 2) => n.toFixed(digits).padStart(9);
     console.log(`\nREST overhead (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per run, Node ${process.version})\n`);
-    console.log(`${'query'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}   overhead (p50 / req/s)`);
+    console.log(
+      `${'query'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}   overhead (p50 / req/s)`,
+    );
     for (const [rest, direct] of results) {
       for (const r of [rest, direct]) {
-        const ratio = r === rest ? `   x${(rest.p50 / direct.p50).toFixed(1)} / x${(direct.requests / direct.seconds / (rest.requests / rest.seconds)).toFixed(1)}` : '';
+        const ratio =
+          r === rest
+            ? `   x${(rest.p50 / direct.p50).toFixed(1)} / x${(direct.requests / direct.seconds / (rest.requests / rest.seconds)).toFixed(1)}`
+            : '';
         console.log(`${r.name.padEnd(30)} ${fmt(r.requests / r.seconds, 0)} ${fmt(r.p50)} ${fmt(r.p99)}${ratio}`);
       }
     }

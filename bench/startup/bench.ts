@@ -13,9 +13,20 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 /** Starts the CLI, resolves with the ms until its ready banner, then stops it. */
 async function startOnce(dataDir: string): Promise<number> {
-  const env = { ...process.env, DATABASE_URL: '', DEVSTACK_DATA_DIR: dataDir, DEVSTACK_DB_PORT: String(await freePort()), DEVSTACK_API_PORT: String(await freePort()), NO_COLOR: '1' };
+  const env = {
+    ...process.env,
+    DATABASE_URL: '',
+    DEVSTACK_DATA_DIR: dataDir,
+    DEVSTACK_DB_PORT: String(await freePort()),
+    DEVSTACK_API_PORT: String(await freePort()),
+    NO_COLOR: '1',
+  };
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'devstack/cli.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'devstack/cli.ts'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const ready = await new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
@@ -47,11 +58,17 @@ async function main(): Promise<void> {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  const fmt = (xs: number[]) => `median ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
+  const fmt = (xs: number[]) =>
+    `median ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
   console.log(`\nDev stack start-up, ${RUNS} runs each (process start → "ready" banner, API included)\n`);
   console.log(`cold (empty data folder): ${fmt(cold)}`);
   console.log(`warm (existing data):     ${fmt(warm)}`);
-  recordMetric({ name: 'dev stack cold start (empty data → ready)', value: median(cold) / 1000, unit: 's', target: 'ready within 5 s after install' });
+  recordMetric({
+    name: 'dev stack cold start (empty data → ready)',
+    value: median(cold) / 1000,
+    unit: 's',
+    target: 'ready within 5 s after install',
+  });
   recordMetric({ name: 'dev stack warm start', value: median(warm) / 1000, unit: 's' });
 }
 

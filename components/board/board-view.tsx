@@ -110,11 +110,13 @@ export function BoardView({ depot, depots, me }: Props) {
             >
               <option value="">All drivers</option>
               <option value="none">Unassigned</option>
-              {people.filter((p) => p.role === 'driver').map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.full_name}
-                </option>
-              ))}
+              {people
+                .filter((p) => p.role === 'driver')
+                .map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.full_name}
+                  </option>
+                ))}
             </select>
           </label>
           <fieldset className="text-sm">
@@ -127,7 +129,11 @@ export function BoardView({ depot, depots, me }: Props) {
                     key={status}
                     type="button"
                     aria-pressed={on}
-                    onClick={() => setFilters({ statuses: on ? filters.statuses.filter((s) => s !== status) : [...filters.statuses, status] })}
+                    onClick={() =>
+                      setFilters({
+                        statuses: on ? filters.statuses.filter((s) => s !== status) : [...filters.statuses, status],
+                      })
+                    }
                     className={`rounded-full px-2.5 py-1 text-xs ${on ? 'bg-indigo-600 text-white' : 'bg-slate-100 text-slate-700 hover:bg-slate-200 dark:bg-slate-800 dark:text-slate-300'}`}
                   >
                     {STATUS_LABEL[status]}
@@ -146,7 +152,12 @@ export function BoardView({ depot, depots, me }: Props) {
             {columns.map((status) => {
               const inColumn = byStatus.get(status) ?? [];
               return (
-                <section key={status} aria-labelledby={`col-${status}`} data-testid={`column-${status}`} className="w-64 shrink-0">
+                <section
+                  key={status}
+                  aria-labelledby={`col-${status}`}
+                  data-testid={`column-${status}`}
+                  className="w-64 shrink-0"
+                >
                   <h2 id={`col-${status}`} className="mb-2 flex justify-between text-sm font-semibold">
                     {STATUS_LABEL[status]} <span className="font-normal text-slate-500">{inColumn.length}</span>
                   </h2>

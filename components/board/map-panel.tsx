@@ -20,14 +20,18 @@ const HEIGHT = 240;
 export function MapPanel({ depot, shipments, positions, driverNames }: Props) {
   const x = (lng: number) => ((lng - depot.min_lng) / (depot.max_lng - depot.min_lng)) * WIDTH;
   const y = (lat: number) => HEIGHT - ((lat - depot.min_lat) / (depot.max_lat - depot.min_lat)) * HEIGHT;
-  const placed = shipments.filter((s) => s.last_lat !== null && s.last_lng !== null && (s.status === 'picked_up' || s.status === 'in_transit'));
+  const placed = shipments.filter(
+    (s) => s.last_lat !== null && s.last_lng !== null && (s.status === 'picked_up' || s.status === 'in_transit'),
+  );
   const drivers = Object.values(positions);
 
   return (
     <figure className="rounded-xl border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900">
       <figcaption className="mb-2 flex justify-between text-sm font-medium">
         <span>Map · {depot.name}</span>
-        <span className="text-xs font-normal text-slate-500">{drivers.length} driver{drivers.length === 1 ? '' : 's'} sharing</span>
+        <span className="text-xs font-normal text-slate-500">
+          {drivers.length} driver{drivers.length === 1 ? '' : 's'} sharing
+        </span>
       </figcaption>
       <svg
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
@@ -47,7 +51,11 @@ export function MapPanel({ depot, shipments, positions, driverNames }: Props) {
           </circle>
         ))}
         {drivers.map((p) => (
-          <g key={p.driver_id} data-testid={`driver-dot-${p.driver_id}`} transform={`translate(${x(p.lng)} ${y(p.lat)})`}>
+          <g
+            key={p.driver_id}
+            data-testid={`driver-dot-${p.driver_id}`}
+            transform={`translate(${x(p.lng)} ${y(p.lat)})`}
+          >
             <circle r={6} className="fill-indigo-600 stroke-white" strokeWidth={2} />
             <text y={-10} textAnchor="middle" className="fill-slate-700 text-[10px] dark:fill-slate-200">
               {driverNames.get(p.driver_id) ?? 'Driver'}

@@ -39,12 +39,18 @@ export const ShipmentCard = memo(function ShipmentCard({ shipment, driverName, v
         <div className="mt-2 flex flex-wrap items-center gap-1 text-xs">
           <span className="rounded bg-slate-100 px-1.5 py-0.5 dark:bg-slate-800">{driverName ?? 'Unassigned'}</span>
           {editors && (
-            <span data-testid="editing-marker" className="rounded bg-amber-100 px-1.5 py-0.5 text-amber-900 dark:bg-amber-900/40 dark:text-amber-200">
+            <span
+              data-testid="editing-marker"
+              className="rounded bg-amber-100 px-1.5 py-0.5 text-amber-900 dark:bg-amber-900/40 dark:text-amber-200"
+            >
               ✎ {editors}
             </span>
           )}
           {viewers && (
-            <span data-testid="viewing-marker" className="rounded bg-sky-100 px-1.5 py-0.5 text-sky-900 dark:bg-sky-900/40 dark:text-sky-200">
+            <span
+              data-testid="viewing-marker"
+              className="rounded bg-sky-100 px-1.5 py-0.5 text-sky-900 dark:bg-sky-900/40 dark:text-sky-200"
+            >
               👁 {viewers}
             </span>
           )}

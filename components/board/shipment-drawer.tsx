@@ -33,9 +33,20 @@ function describeEvent(event: ShipmentEvent, names: Map<string, string>): string
   if (event.operation === 'DELETE') return 'Deleted';
   const parts: string[] = [];
   const changes = event.changes;
-  if (changes.status) parts.push(`${STATUS_LABEL[changes.status.old as Shipment['status']] ?? changes.status.old} → ${STATUS_LABEL[changes.status.new as Shipment['status']] ?? changes.status.new}`);
-  if (changes.driver_id) parts.push(changes.driver_id.new ? `assigned to ${names.get(String(changes.driver_id.new)) ?? 'a driver'}` : 'driver removed');
-  if (changes.eta) parts.push(`ETA ${changes.eta.new ? new Date(String(changes.eta.new)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : 'cleared'}`);
+  if (changes.status)
+    parts.push(
+      `${STATUS_LABEL[changes.status.old as Shipment['status']] ?? changes.status.old} → ${STATUS_LABEL[changes.status.new as Shipment['status']] ?? changes.status.new}`,
+    );
+  if (changes.driver_id)
+    parts.push(
+      changes.driver_id.new
+        ? `assigned to ${names.get(String(changes.driver_id.new)) ?? 'a driver'}`
+        : 'driver removed',
+    );
+  if (changes.eta)
+    parts.push(
+      `ETA ${changes.eta.new ? new Date(String(changes.eta.new)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : 'cleared'}`,
+    );
   if (changes.last_lat || changes.last_lng) parts.push('position reported');
   return parts.join(', ') || Object.keys(changes).join(', ') || 'Updated';
 }
@@ -83,9 +94,18 @@ export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, off
           <h2 id="drawer-title" ref={heading} tabIndex={-1} className="font-mono text-lg font-semibold outline-none">
             {shipment?.reference ?? 'Shipment'}
           </h2>
-          {shipment && <p className="text-sm text-slate-500">{shipment.recipient} · {shipment.address}</p>}
+          {shipment && (
+            <p className="text-sm text-slate-500">
+              {shipment.recipient} · {shipment.address}
+            </p>
+          )}
         </div>
-        <button type="button" onClick={onClose} aria-label="Close details" className="rounded p-1 text-slate-500 hover:bg-slate-100 dark:hover:bg-slate-800">
+        <button
+          type="button"
+          onClick={onClose}
+          aria-label="Close details"
+          className="rounded p-1 text-slate-500 hover:bg-slate-100 dark:hover:bg-slate-800"
+        >
           ✕
         </button>
       </div>
@@ -95,8 +115,13 @@ export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, off
       ) : (
         <div className="space-y-5 p-4">
           {othersEditing.length > 0 && (
-            <p role="alert" data-testid="editing-warning" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200">
-              {othersEditing.map((m) => m.name).join(', ')} {othersEditing.length === 1 ? 'is' : 'are'} editing this shipment right now.
+            <p
+              role="alert"
+              data-testid="editing-warning"
+              className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+            >
+              {othersEditing.map((m) => m.name).join(', ')} {othersEditing.length === 1 ? 'is' : 'are'} editing this
+              shipment right now.
             </p>
           )}
           <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
@@ -141,7 +166,9 @@ export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, off
             <div>
               <span className="text-sm font-medium">Move to</span>
               <div className="mt-1 flex flex-wrap gap-2">
-                {NEXT_STATUSES[shipment.status].length === 0 && <span className="text-sm text-slate-500">Final status.</span>}
+                {NEXT_STATUSES[shipment.status].length === 0 && (
+                  <span className="text-sm text-slate-500">Final status.</span>
+                )}
                 {NEXT_STATUSES[shipment.status].map((next) => (
                   <button
                     key={next}
@@ -158,7 +185,11 @@ export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, off
           </fieldset>
           {offline && <p className="text-sm text-slate-500">Editing is disabled while offline.</p>}
           {update.error && (
-            <p role="alert" data-testid="update-error" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
+            <p
+              role="alert"
+              data-testid="update-error"
+              className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200"
+            >
               {update.error.message}
             </p>
           )}
@@ -172,12 +203,16 @@ export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, off
             ) : history.error ? (
               <p className="mt-2 text-sm text-red-700">{history.error.message}</p>
             ) : (
-              <ol data-testid="timeline" className="mt-2 space-y-2 border-l border-slate-200 pl-4 text-sm dark:border-slate-700">
+              <ol
+                data-testid="timeline"
+                className="mt-2 space-y-2 border-l border-slate-200 pl-4 text-sm dark:border-slate-700"
+              >
                 {history.data.map((event) => (
                   <li key={event.id}>
                     <div>{describeEvent(event, names)}</div>
                     <div className="text-xs text-slate-500">
-                      {new Date(event.created_at).toLocaleString()} · {event.actor_id ? names.get(event.actor_id) ?? 'someone' : 'system'} · #{event.seq}
+                      {new Date(event.created_at).toLocaleString()} ·{' '}
+                      {event.actor_id ? (names.get(event.actor_id) ?? 'someone') : 'system'} · #{event.seq}
                     </div>
                   </li>
                 ))}

@@ -52,7 +52,12 @@ export function matchesFilters(shipment: Shipment, filters: BoardFilters, driver
   if (filters.driver && filters.driver !== 'none' && shipment.driver_id !== filters.driver) return false;
   if (filters.query) {
     const needle = filters.query.toLowerCase();
-    const haystack = [shipment.reference, shipment.recipient, shipment.address, shipment.driver_id ? driverNames.get(shipment.driver_id) : '']
+    const haystack = [
+      shipment.reference,
+      shipment.recipient,
+      shipment.address,
+      shipment.driver_id ? driverNames.get(shipment.driver_id) : '',
+    ]
       .join(' ')
       .toLowerCase();
     if (!haystack.includes(needle)) return false;

@@ -32,7 +32,11 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
   const onBroadcast = (fix: Fix) =>
     sharePosition({ driver_id: me.id, lat: fix.lat, lng: fix.lng, at: fix.at, shipment_id: onTheRoad?.id ?? null });
   const onPersist = (fix: Fix) => {
-    if (onTheRoad) update.mutate({ shipment: onTheRoad, patch: { last_lat: fix.lat, last_lng: fix.lng, last_position_at: new Date(fix.at).toISOString() } });
+    if (onTheRoad)
+      update.mutate({
+        shipment: onTheRoad,
+        patch: { last_lat: fix.lat, last_lng: fix.lng, last_position_at: new Date(fix.at).toISOString() },
+      });
   };
   const position = usePositionSharing(source, depot, onBroadcast, onPersist);
 
@@ -47,7 +51,10 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
         <span className="text-sm text-slate-500">{depot.name}</span>
       </AppHeader>
       <main className="mx-auto max-w-lg space-y-6 px-4 py-4">
-        <section aria-labelledby="position-heading" className="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
+        <section
+          aria-labelledby="position-heading"
+          className="rounded-xl border border-slate-200 p-4 dark:border-slate-800"
+        >
           <h2 id="position-heading" className="text-sm font-semibold">
             Share my position
           </h2>
@@ -66,16 +73,25 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
               </button>
             ))}
           </div>
-          {position.error && <p role="alert" className="mt-2 text-sm text-red-700">{position.error}</p>}
+          {position.error && (
+            <p role="alert" className="mt-2 text-sm text-red-700">
+              {position.error}
+            </p>
+          )}
           {position.last && source !== 'off' && (
             <p className="mt-2 text-xs text-slate-500">
-              Sharing {position.last.lat.toFixed(4)}, {position.last.lng.toFixed(4)} (live every second, saved every 15 s)
+              Sharing {position.last.lat.toFixed(4)}, {position.last.lng.toFixed(4)} (live every second, saved every 15
+              s)
             </p>
           )}
         </section>
 
         {update.error && (
-          <p role="alert" data-testid="update-error" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
+          <p
+            role="alert"
+            data-testid="update-error"
+            className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950 dark:text-red-200"
+          >
             {update.error.message}
           </p>
         )}
@@ -89,7 +105,12 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
             {active.map((s) => {
               const next = nextDriverStatus(s.status);
               return (
-                <li key={s.id} data-testid={`driver-shipment-${s.reference}`} data-status={s.status} className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                <li
+                  key={s.id}
+                  data-testid={`driver-shipment-${s.reference}`}
+                  data-status={s.status}
+                  className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900"
+                >
                   <div className="flex items-baseline justify-between">
                     <span className="font-mono font-semibold">{s.reference}</span>
                     <span className="text-sm">{STATUS_LABEL[s.status]}</span>

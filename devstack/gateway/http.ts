@@ -18,11 +18,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
  * Reads a request body up to `limit` bytes. Over the limit it stops reading and
  * throws `tooLarge()` so each service can answer with its own error shape.
  */
-export async function readBody(
-  req: IncomingMessage,
-  limit: number,
-  tooLarge: () => HttpError,
-): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number, tooLarge: () => HttpError): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];

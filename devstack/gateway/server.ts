@@ -65,7 +65,11 @@ const serviceName = (service: Service | undefined) => (service ? service.prefix.
  * does in front of GoTrue, PostgREST and Realtime. Every response carries an
  * x-request-id (the caller's, or a new one); 5xx answers are logged with it.
  */
-export async function startGateway(port: number, services: Service[], options: GatewayOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  port: number,
+  services: Service[],
+  options: GatewayOptions = {},
+): Promise<RunningGateway> {
   const { metrics, logger = createLogger({ service: 'gateway' }) } = options;
   const server = http.createServer((req, res) => {
     const started = performance.now();
@@ -79,7 +83,13 @@ export async function startGateway(port: number, services: Service[], options: G
       metrics?.httpRequests.inc({ service: name, method: req.method ?? 'UNKNOWN', status: String(res.statusCode) });
       metrics?.httpDuration.observe({ service: name }, (performance.now() - started) / 1000);
       if (res.statusCode >= 500 && !logged) {
-        logger.error('request failed', { service: name, request_id: requestId, method: req.method, path: req.url, status: res.statusCode });
+        logger.error('request failed', {
+          service: name,
+          request_id: requestId,
+          method: req.method,
+          path: req.url,
+          status: res.statusCode,
+        });
       }
     });
     void route(req, res, service).catch((err: unknown) => {
@@ -89,7 +99,14 @@ export async function startGateway(port: number, services: Service[], options: G
         return;
       }
       logged = true;
-      logger.error('unhandled error', { service: serviceName(service), request_id: requestId, method: req.method, path: req.url, status: 500, err });
+      logger.error('unhandled error', {
+        service: serviceName(service),
+        request_id: requestId,
+        method: req.method,
+        path: req.url,
+        status: 500,
+        err,
+      });
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
       else res.destroy();
     });

@@ -60,13 +60,19 @@ export class Channel implements HubMember {
   acceptsBroadcast(message: BroadcastMessage): boolean {
     if (this.policies && !this.policies.broadcastRead) return false;
     const id = message.meta?.id;
-    return !(typeof id === 'string' && this.replayedIds.size > 0 && this.replayedIds.has(id) && !message.meta?.replayed);
+    return !(
+      typeof id === 'string' &&
+      this.replayedIds.size > 0 &&
+      this.replayedIds.has(id) &&
+      !message.meta?.replayed
+    );
   }
 
   async join(frame: Frame): Promise<boolean> {
     const result = await this.tryJoin(frame);
     if ('reason' in result) {
-      if (this.ctx.limits.channelErrorBackoffMs > 0) await new Promise((r) => setTimeout(r, this.ctx.limits.channelErrorBackoffMs));
+      if (this.ctx.limits.channelErrorBackoffMs > 0)
+        await new Promise((r) => setTimeout(r, this.ctx.limits.channelErrorBackoffMs));
       this.reply(frame.ref, 'error', result);
       this.dispose();
       return false;
@@ -98,7 +104,9 @@ export class Channel implements HubMember {
       const read = await readPolicies(ctx.sql, this.subTopic, this.claims, this.presenceEnabled);
       this.policies = { ...read, broadcastWrite: null, presenceWrite: null };
       if (!read.broadcastRead && !read.presenceRead) {
-        return { reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${this.subTopic}` };
+        return {
+          reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${this.subTopic}`,
+        };
       }
     }
     let replay: Awaited<ReturnType<typeof replayMessages>> = [];
@@ -106,7 +114,9 @@ export class Channel implements HubMember {
     if (settings.replay) {
       if (!settings.isPrivate) return { reason: 'UnableToReplayMessages: Replay is not allowed for public channels' };
       if (!this.policies?.broadcastRead) {
-        return { reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${this.subTopic}` };
+        return {
+          reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${this.subTopic}`,
+        };
       }
       replay = await replayMessages(ctx.sql, this.subTopic, settings.replay.since, settings.replay.limit);
       this.replayedIds = new Set(replay.map((m) => m.id));
@@ -121,9 +131,15 @@ export class Channel implements HubMember {
   }
 
   private afterJoin(replay: Awaited<ReturnType<typeof replayMessages>>): void {
-    if (this.presenceEnabled && this.canReadPresence()) this.push(EVENTS.presenceState, this.ctx.presence.state(this.key));
+    if (this.presenceEnabled && this.canReadPresence())
+      this.push(EVENTS.presenceState, this.ctx.presence.state(this.key));
     for (const message of replay) {
-      this.push(EVENTS.broadcast, { type: 'broadcast', event: message.event, payload: message.payload, meta: { replayed: true, id: message.id } });
+      this.push(EVENTS.broadcast, {
+        type: 'broadcast',
+        event: message.event,
+        payload: message.payload,
+        meta: { replayed: true, id: message.id },
+      });
     }
     if (this.settings.bindings.length > 0) void this.subscribePostgres(this.settings.waitForPostgres);
   }
@@ -134,7 +150,9 @@ export class Channel implements HubMember {
 
   /** (Re)creates the Postgres Changes subscription and reports it with a system message. */
   private async subscribePostgres(alreadySubscribed: boolean): Promise<void> {
-    const result = alreadySubscribed ? { ok: true as const } : await this.ctx.changes.subscribe(this, this.settings.bindings);
+    const result = alreadySubscribed
+      ? { ok: true as const }
+      : await this.ctx.changes.subscribe(this, this.settings.bindings);
     if (this.disposed) return;
     this.push(EVENTS.system, {
       extension: EVENTS.postgresChanges,
@@ -158,13 +176,21 @@ export class Channel implements HubMember {
   private scheduleTokenCheck(): void {
     if (this.tokenTimer) clearTimeout(this.tokenTimer);
     const remaining = Math.max(0, this.claims.exp * 1000 - Date.now());
-    this.tokenTimer = setTimeout(() => {
-      void verifyChannelToken(this.token, this.ctx.jwtSecret).then((result) => {
-        if (this.disposed) return;
-        if (result.ok) this.scheduleTokenCheck();
-        else this.shutdown(result.code === 'InvalidJWTToken' && /expired/.test(result.message) ? expiredMessage(this.claims.exp) : result.message);
-      });
-    }, Math.min(remaining, this.ctx.limits.maxTokenCheckMs));
+    this.tokenTimer = setTimeout(
+      () => {
+        void verifyChannelToken(this.token, this.ctx.jwtSecret).then((result) => {
+          if (this.disposed) return;
+          if (result.ok) this.scheduleTokenCheck();
+          else
+            this.shutdown(
+              result.code === 'InvalidJWTToken' && /expired/.test(result.message)
+                ? expiredMessage(this.claims.exp)
+                : result.message,
+            );
+        });
+      },
+      Math.min(remaining, this.ctx.limits.maxTokenCheckMs),
+    );
     this.tokenTimer.unref();
   }
 
@@ -215,7 +241,11 @@ export class Channel implements HubMember {
     if (this.settings.isPrivate) {
       const previous = this.policies;
       const read = await readPolicies(this.ctx.sql, this.subTopic, this.claims, this.presenceEnabled);
-      if ((previous?.broadcastRead && !read.broadcastRead) || (previous?.presenceRead && !read.presenceRead) || (!read.broadcastRead && !read.presenceRead)) {
+      if (
+        (previous?.broadcastRead && !read.broadcastRead) ||
+        (previous?.presenceRead && !read.presenceRead) ||
+        (!read.broadcastRead && !read.presenceRead)
+      ) {
         this.shutdown(`You no longer have permission to read from this Channel topic: ${this.subTopic}`);
         return;
       }

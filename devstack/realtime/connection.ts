@@ -54,7 +54,11 @@ export class Connection {
     this.sendRaw(encodeFrame(this.vsn, frame), realtimeMessageType(frame.topic, frame.event));
   }
 
-  reply(frame: Pick<Frame, 'joinRef' | 'ref' | 'topic'>, status: 'ok' | 'error', response: Record<string, unknown>): void {
+  reply(
+    frame: Pick<Frame, 'joinRef' | 'ref' | 'topic'>,
+    status: 'ok' | 'error',
+    response: Record<string, unknown>,
+  ): void {
     this.sendFrame({ ...frame, event: EVENTS.reply, payload: { status, response } });
   }
 
@@ -66,9 +70,14 @@ export class Connection {
   private receive(data: RawData, isBinary: boolean): void {
     this.lastSeen = Date.now();
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    const frame: Frame | BroadcastPush | null = isBinary ? decodeBinary(buffer) : decodeText(buffer.toString('utf8'), this.vsn);
+    const frame: Frame | BroadcastPush | null = isBinary
+      ? decodeBinary(buffer)
+      : decodeText(buffer.toString('utf8'), this.vsn);
     // Malformed frames are ignored and the socket stays open, as Phoenix does.
-    this.ctx.metrics.realtimeMessages.inc({ direction: 'in', type: frame ? realtimeMessageType(frame.topic, frame.event) : 'invalid' });
+    this.ctx.metrics.realtimeMessages.inc({
+      direction: 'in',
+      type: frame ? realtimeMessageType(frame.topic, frame.event) : 'invalid',
+    });
     if (!frame) return;
     if (frame.topic === PHOENIX_TOPIC && frame.event === EVENTS.heartbeat) {
       this.reply(frame, 'ok', {});

@@ -84,7 +84,9 @@ export function readLimits(env: NodeJS.ProcessEnv): RealtimeLimits {
   const parsed = limitsSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`Invalid realtime setting ${String(issue?.path[0])}: ${issue?.message}. Use a positive integer or unset it.`);
+    throw new Error(
+      `Invalid realtime setting ${String(issue?.path[0])}: ${issue?.message}. Use a positive integer or unset it.`,
+    );
   }
   const e = parsed.data;
   return {

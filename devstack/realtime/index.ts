@@ -34,7 +34,10 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string, error: st
  * Supabase Realtime on the gateway: the Phoenix WebSocket at
  * /realtime/v1/websocket and the broadcast REST API at /realtime/v1/api.
  */
-export function createRealtimeService(gateway: GatewayContext, options: { dbUrl: string; metrics?: DevstackMetrics }): RealtimeService {
+export function createRealtimeService(
+  gateway: GatewayContext,
+  options: { dbUrl: string; metrics?: DevstackMetrics },
+): RealtimeService {
   const limits = readLimits(gateway.env);
   const connections = new Set<Connection>();
   const metrics = options.metrics ?? createDevstackMetrics();
@@ -63,32 +66,51 @@ export function createRealtimeService(gateway: GatewayContext, options: { dbUrl:
   // Drop every socket: clients reconnect, rejoin and catch up from the record,
   // as they do when Supabase Realtime loses its database connection.
   const onReplicationResumed = () => {
-    console.warn(`[realtime] replication resumed after a gap; disconnecting ${connections.size} socket(s) so clients rejoin and catch up`);
+    console.warn(
+      `[realtime] replication resumed after a gap; disconnecting ${connections.size} socket(s) so clients rejoin and catch up`,
+    );
     for (const connection of connections) connection.terminate();
   };
-  const changes = new PostgresChanges(gateway.sql, options.dbUrl, limits.maxRecordBytes, (m) => deliverStoredBroadcast(ctx, m), metrics, onReplicationResumed);
+  const changes = new PostgresChanges(
+    gateway.sql,
+    options.dbUrl,
+    limits.maxRecordBytes,
+    (m) => deliverStoredBroadcast(ctx, m),
+    metrics,
+    onReplicationResumed,
+  );
   ctx.changes = changes;
   const ready = changes.start();
   // Supabase keeps 72 h of realtime.messages; so does the dev stack.
   void gateway.sql`delete from realtime.messages where inserted_at < now() - interval '72 hours'`.catch(() => {});
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
-  const watchdog = setInterval(() => {
-    const deadline = Date.now() - limits.heartbeatTimeoutMs;
-    // A socket silent for a whole heartbeat window is gone (e.g. killed without a close frame).
-    for (const connection of connections) if (connection.lastSeen < deadline) connection.terminate();
-  }, Math.min(1000, Math.max(50, limits.heartbeatTimeoutMs / 4)));
+  const watchdog = setInterval(
+    () => {
+      const deadline = Date.now() - limits.heartbeatTimeoutMs;
+      // A socket silent for a whole heartbeat window is gone (e.g. killed without a close frame).
+      for (const connection of connections) if (connection.lastSeen < deadline) connection.terminate();
+    },
+    Math.min(1000, Math.max(50, limits.heartbeatTimeoutMs / 4)),
+  );
   watchdog.unref();
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): Promise<void> {
     if (path !== '/websocket') return rejectUpgrade(socket, 404, 'Not Found', 'Not found');
     const header = req.headers['x-api-key'] ?? req.headers.apikey;
     const apiKey = (typeof header === 'string' ? header : null) ?? url.searchParams.get('apikey');
-    if (!apiKey) return rejectUpgrade(socket, 401, 'Unauthorized', 'No apikey provided: pass ?apikey=<anon key> or the x-api-key header');
+    if (!apiKey)
+      return rejectUpgrade(
+        socket,
+        401,
+        'Unauthorized',
+        'No apikey provided: pass ?apikey=<anon key> or the x-api-key header',
+      );
     const verified = await verifyChannelToken(apiKey, ctx.jwtSecret);
     if (!verified.ok) return rejectUpgrade(socket, 401, 'Unauthorized', `${verified.code}: ${verified.message}`);
     const vsn = url.searchParams.get('vsn') ?? VSN.v1;
-    if (vsn !== VSN.v1 && vsn !== VSN.v2) return rejectUpgrade(socket, 400, 'Bad Request', `Unsupported serializer version: ${vsn}`);
+    if (vsn !== VSN.v1 && vsn !== VSN.v2)
+      return rejectUpgrade(socket, 400, 'Bad Request', `Unsupported serializer version: ${vsn}`);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new Connection(ctx, ws, vsn as Vsn, apiKey);
       connections.add(connection);

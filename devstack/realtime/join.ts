@@ -26,7 +26,9 @@ export function readJoinPayload(payload: unknown): JoinSettings {
   let replay: JoinSettings['replay'] = null;
   if (rawReplay !== undefined && rawReplay !== null) {
     const r = replaySchema.safeParse(rawReplay);
-    replay = r.success ? { since: r.data.since, limit: Math.min(r.data.limit ?? MAX_REPLAY_LIMIT, MAX_REPLAY_LIMIT) } : 'invalid';
+    replay = r.success
+      ? { since: r.data.since, limit: Math.min(r.data.limit ?? MAX_REPLAY_LIMIT, MAX_REPLAY_LIMIT) }
+      : 'invalid';
   }
   const bindings: BindingWithId[] = [];
   for (const item of config.postgres_changes ?? []) {

@@ -27,13 +27,22 @@ export const joinPayloadSchema = z.object({
           ack: bool,
           self: bool,
           replay: z
-            .object({ since: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(25).default(25) })
+            .object({
+              since: z.coerce.number().int().min(0).default(0),
+              limit: z.coerce.number().int().min(1).max(25).default(25),
+            })
             .optional(),
         })
         .optional()
         .catch(undefined),
       presence: z
-        .object({ key: z.union([z.string(), z.number().transform(String)]).optional().catch(undefined), enabled: bool })
+        .object({
+          key: z
+            .union([z.string(), z.number().transform(String)])
+            .optional()
+            .catch(undefined),
+          enabled: bool,
+        })
         .optional()
         .catch(undefined),
       postgres_changes: z.array(z.unknown()).optional().catch(undefined),

@@ -19,12 +19,25 @@ async function authenticate(ctx: RealtimeContext, req: IncomingMessage): Promise
   return verified.claims;
 }
 
-async function send(ctx: RealtimeContext, claims: Claims, topic: string, event: string, body: BroadcastBody, isPrivate: boolean) {
+async function send(
+  ctx: RealtimeContext,
+  claims: Claims,
+  topic: string,
+  event: string,
+  body: BroadcastBody,
+  isPrivate: boolean,
+) {
   if (isPrivate && !(await canWrite(ctx.sql, topic, claims, 'broadcast'))) return;
   ctx.hub.broadcast(TopicHub.key(topic, isPrivate), { event, body, binaryFrame: body.kind === 'binary' });
 }
 
-export async function handleBroadcastRequest(ctx: RealtimeContext, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+export async function handleBroadcastRequest(
+  ctx: RealtimeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  url: URL,
+): Promise<void> {
   if (req.method !== 'POST') throw new HttpError(405, { message: 'Method not allowed' });
   const claims = await authenticate(ctx, req);
   const tooLarge = () => new HttpError(413, { message: 'Payload too large' });
@@ -43,7 +56,14 @@ export async function handleBroadcastRequest(ctx: RealtimeContext, req: Incoming
         throw new HttpError(422, { message: 'Invalid JSON body' });
       }
     }
-    await send(ctx, claims, decodeURIComponent(single[1]), decodeURIComponent(single[2]), body, url.searchParams.get('private') === 'true');
+    await send(
+      ctx,
+      claims,
+      decodeURIComponent(single[1]),
+      decodeURIComponent(single[2]),
+      body,
+      url.searchParams.get('private') === 'true',
+    );
     sendJson(res, 202, undefined);
     return;
   }
@@ -55,7 +75,8 @@ export async function handleBroadcastRequest(ctx: RealtimeContext, req: Incoming
     throw new HttpError(422, { message: 'Invalid JSON body' });
   }
   const parsed = restBroadcastSchema.safeParse(json);
-  if (!parsed.success) throw new HttpError(422, { message: 'Invalid message format', errors: parsed.error.issues.map((i) => i.message) });
+  if (!parsed.success)
+    throw new HttpError(422, { message: 'Invalid message format', errors: parsed.error.issues.map((i) => i.message) });
   for (const m of parsed.data.messages) {
     await send(ctx, claims, m.topic, m.event, { kind: 'json', value: m.payload ?? {} }, m.private ?? false);
   }

@@ -32,7 +32,10 @@ export interface BroadcastPush extends Frame {
   broadcast: BroadcastMessage;
 }
 
-const ref = z.union([z.string(), z.number().transform(String)]).nullable().optional();
+const ref = z
+  .union([z.string(), z.number().transform(String)])
+  .nullable()
+  .optional();
 const v2Frame = z.tuple([ref, ref, z.string(), z.string(), z.unknown()]);
 const v1Frame = z.object({ join_ref: ref, ref, topic: z.string(), event: z.string(), payload: z.unknown() });
 
@@ -59,7 +62,14 @@ export function decodeText(text: string, vsn: Vsn): Frame | null {
 /** Decodes a vsn 2 binary frame (only kind 3 is valid from a client); null when malformed. */
 export function decodeBinary(data: Buffer): BroadcastPush | null {
   if (data.length < 7 || data[0] !== BINARY_KIND.userBroadcastPush) return null;
-  const [joinRefLen, refLen, topicLen, eventLen, metaLen, encoding] = [data[1], data[2], data[3], data[4], data[5], data[6]];
+  const [joinRefLen, refLen, topicLen, eventLen, metaLen, encoding] = [
+    data[1],
+    data[2],
+    data[3],
+    data[4],
+    data[5],
+    data[6],
+  ];
   if (encoding !== PAYLOAD_ENCODING.binary && encoding !== PAYLOAD_ENCODING.json) return null;
   let offset = 7;
   const take = (length: number) => {
@@ -96,7 +106,13 @@ export function decodeBinary(data: Buffer): BroadcastPush | null {
 
 export function encodeFrame(vsn: Vsn, frame: Frame): string {
   if (vsn === VSN.v2) return JSON.stringify([frame.joinRef, frame.ref, frame.topic, frame.event, frame.payload]);
-  return JSON.stringify({ topic: frame.topic, event: frame.event, payload: frame.payload, ref: frame.ref, join_ref: frame.joinRef });
+  return JSON.stringify({
+    topic: frame.topic,
+    event: frame.event,
+    payload: frame.payload,
+    ref: frame.ref,
+    join_ref: frame.joinRef,
+  });
 }
 
 /**
@@ -106,7 +122,11 @@ export function encodeFrame(vsn: Vsn, frame: Frame): string {
 export function encodeBroadcast(vsn: Vsn, topic: string, message: BroadcastMessage): string | Buffer | null {
   if (vsn === VSN.v2 && message.binaryFrame) return encodeUserBroadcast(topic, message);
   if (message.body.kind === 'binary') return null;
-  const payload: Record<string, unknown> = { type: EVENTS.broadcast, event: message.event, payload: message.body.value };
+  const payload: Record<string, unknown> = {
+    type: EVENTS.broadcast,
+    event: message.event,
+    payload: message.body.value,
+  };
   if (message.meta) payload.meta = message.meta;
   return encodeFrame(vsn, { joinRef: null, ref: null, topic, event: EVENTS.broadcast, payload });
 }
@@ -117,7 +137,9 @@ function encodeUserBroadcast(topic: string, message: BroadcastMessage): Buffer |
   const metaBytes = Buffer.from(message.meta ? JSON.stringify(message.meta) : '', 'utf8');
   if (topicBytes.length > 255 || eventBytes.length > 255 || metaBytes.length > 255) return null;
   const body =
-    message.body.kind === 'binary' ? message.body.bytes : Buffer.from(JSON.stringify(message.body.value ?? null), 'utf8');
+    message.body.kind === 'binary'
+      ? message.body.bytes
+      : Buffer.from(JSON.stringify(message.body.value ?? null), 'utf8');
   const header = Buffer.from([
     BINARY_KIND.userBroadcast,
     topicBytes.length,

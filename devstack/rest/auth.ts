@@ -24,9 +24,16 @@ export async function identify(req: IncomingMessage, secret: string, cache: Sche
   const token = bearerToken(req);
   if (token === null) {
     // What Kong answers in front of PostgREST on Supabase when no key is sent.
-    throw new RestError(401, 'PGRST302', 'No API key found in request', null, 'No `apikey` request header or url param was found.', {
-      'www-authenticate': 'Bearer',
-    });
+    throw new RestError(
+      401,
+      'PGRST302',
+      'No API key found in request',
+      null,
+      'No `apikey` request header or url param was found.',
+      {
+        'www-authenticate': 'Bearer',
+      },
+    );
   }
   const parts = token.split('.').length;
   if (parts !== 3) throw jwtError(`Expected 3 parts in JWT; got ${parts}`);
@@ -47,7 +54,8 @@ export async function identify(req: IncomingMessage, secret: string, cache: Sche
   const role = typeof claims.role === 'string' && claims.role ? claims.role : ANON_ROLE;
   if (!(await cache.roleAllowed(role))) {
     const exists = await cache.roleExists(role);
-    if (!exists) throw new RestError(401, '22023', `role "${role}" does not exist`, null, null, { 'www-authenticate': 'Bearer' });
+    if (!exists)
+      throw new RestError(401, '22023', `role "${role}" does not exist`, null, null, { 'www-authenticate': 'Bearer' });
     throw new RestError(403, '42501', `permission denied to set role "${role}"`);
   }
   return { role, claims };

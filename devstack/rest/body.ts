@@ -12,9 +12,16 @@ export function isJsonObject(value: JsonValue | undefined): value is JsonObject 
 }
 
 function tooLarge(limit: number): RestError {
-  return new RestError(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${limit} bytes`, null, 'Send less data per request, or raise DEVSTACK_REST_MAX_BODY.', {
-    connection: 'close',
-  });
+  return new RestError(
+    413,
+    'PAYLOAD_TOO_LARGE',
+    `Request body is larger than the limit of ${limit} bytes`,
+    null,
+    'Send less data per request, or raise DEVSTACK_REST_MAX_BODY.',
+    {
+      connection: 'close',
+    },
+  );
 }
 
 /** Reads and parses the JSON body; `undefined` when there is none. */

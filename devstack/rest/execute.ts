@@ -59,7 +59,11 @@ export async function inTransaction<T>(
   return result as T;
 }
 
-export async function runStatement(tx: TransactionSql, text: string, values: (string | null)[]): Promise<{ rows: ResultRow[]; count: number }> {
+export async function runStatement(
+  tx: TransactionSql,
+  text: string,
+  values: (string | null)[],
+): Promise<{ rows: ResultRow[]; count: number }> {
   const result = await tx.unsafe(text, values, { prepare: false });
   return { rows: result as unknown as ResultRow[], count: result.count ?? 0 };
 }

@@ -23,7 +23,10 @@ export function parsePrefer(req: IncomingMessage): Preferences {
   const raw = req.headers.prefer;
   const text = Array.isArray(raw) ? raw.join(',') : (raw ?? '');
   for (const part of text.split(',')) {
-    const [key, value] = part.trim().split('=').map((s) => s.trim());
+    const [key, value] = part
+      .trim()
+      .split('=')
+      .map((s) => s.trim());
     if (!value || !Object.hasOwn(preferenceValues, key)) continue;
     const name = key as keyof Preferences;
     if (preferenceValues[name].includes(value)) (prefs as Record<keyof Preferences, string | null>)[name] = value;
@@ -53,11 +56,23 @@ export function parseAccept(req: IncomingMessage): Representation {
     if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') {
       return { singular: true, stripNulls: nullsStripped };
     }
-    if (['application/json', 'application/*', '*/*', 'application/vnd.pgrst.array+json', 'application/vnd.pgrst.array'].includes(type)) {
+    if (
+      [
+        'application/json',
+        'application/*',
+        '*/*',
+        'application/vnd.pgrst.array+json',
+        'application/vnd.pgrst.array',
+      ].includes(type)
+    ) {
       return { singular: false, stripNulls: nullsStripped };
     }
   }
-  throw new RestError(406, 'PGRST107', `None of these media types are available: ${offered.map((o) => o.type).join(', ')}`);
+  throw new RestError(
+    406,
+    'PGRST107',
+    `None of these media types are available: ${offered.map((o) => o.type).join(', ')}`,
+  );
 }
 
 /** `Range: 0-24` (items). Returns null when absent or not a range PostgREST would read. */
@@ -69,14 +84,20 @@ export function parseRangeHeader(req: IncomingMessage): { from: number; to: numb
   const from = Number(match[1]);
   const to = match[2] === undefined ? null : Number(match[2]);
   if (to !== null && from > to) {
-    throw new RestError(416, 'PGRST103', 'Requested range not satisfiable', 'The lower boundary must be lower than or equal to the upper boundary in the Range header.');
+    throw new RestError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      'The lower boundary must be lower than or equal to the upper boundary in the Range header.',
+    );
   }
   return { from, to };
 }
 
 /** Accept-Profile (reads) / Content-Profile (writes): only the exposed schema is served. */
 export function checkProfile(req: IncomingMessage, schema: string): void {
-  const header = req.method === 'GET' || req.method === 'HEAD' ? req.headers['accept-profile'] : req.headers['content-profile'];
+  const header =
+    req.method === 'GET' || req.method === 'HEAD' ? req.headers['accept-profile'] : req.headers['content-profile'];
   if (typeof header === 'string' && header !== schema) {
     throw new RestError(406, 'PGRST106', `The schema must be one of the following: ${schema}`);
   }

@@ -56,7 +56,13 @@ export function createRestService(ctx: GatewayContext): Service {
         return;
       }
       const rc: RequestContext = {
-        sql: ctx.sql, config, cache, req, res, url, identity,
+        sql: ctx.sql,
+        config,
+        cache,
+        req,
+        res,
+        url,
+        identity,
         settings: requestSettings(req, `/${path.replace(/^\//, '')}`),
         prefs: parsePrefer(req),
         accept: parseAccept(req),
@@ -110,8 +116,17 @@ async function describeRoot(res: ServerResponse, cache: SchemaCache, head: boole
   for (const table of snapshot.tables) paths[`/${table.name}`] = {};
   for (const fn of snapshot.functions) paths[`/rpc/${fn.name}`] = {};
   const definitions = Object.fromEntries(
-    snapshot.tables.map((t) => [t.name, { type: 'object', properties: Object.fromEntries(t.columns.map((c) => [c.name, { format: c.type }])) }]),
+    snapshot.tables.map((t) => [
+      t.name,
+      { type: 'object', properties: Object.fromEntries(t.columns.map((c) => [c.name, { format: c.type }])) },
+    ]),
   );
-  const doc = { swagger: '2.0', info: { title: 'Switchboard dev stack REST API', version: '12' }, basePath: '/rest/v1', paths, definitions };
+  const doc = {
+    swagger: '2.0',
+    info: { title: 'Switchboard dev stack REST API', version: '12' },
+    basePath: '/rest/v1',
+    paths,
+    definitions,
+  };
   send(res, 200, JSON.stringify(doc), { 'content-type': 'application/openapi+json; charset=utf-8' }, head);
 }

@@ -5,7 +5,13 @@ import type { RestError } from './errors';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
-export function send(res: ServerResponse, status: number, body: string | null, headers: Record<string, string>, head = false): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string | null,
+  headers: Record<string, string>,
+  head = false,
+): void {
   const out: Record<string, string> = { ...headers };
   if (body !== null) {
     out['content-type'] = JSON_TYPE;
@@ -22,14 +28,24 @@ export function sendError(res: ServerResponse, err: RestError, head = false): vo
     res.destroy();
     return;
   }
-  send(res, err.status, JSON.stringify(err.body), { ...err.headers, 'proxy-status': `PostgREST; error=${err.code}` }, head);
+  send(
+    res,
+    err.status,
+    JSON.stringify(err.body),
+    { ...err.headers, 'proxy-status': `PostgREST; error=${err.code}` },
+    head,
+  );
 }
 
 /**
  * Content-Range and status of a read: `0-24/60` (206 when the page is not the
  * whole result and the total is known), `*\/0` for nothing, `0-24/*` without a count.
  */
-export function rangeOf(offset: number, pageRows: number, total: number | null): { status: number; contentRange: string } {
+export function rangeOf(
+  offset: number,
+  pageRows: number,
+  total: number | null,
+): { status: number; contentRange: string } {
   const upper = offset + pageRows - 1;
   const range = total !== 0 && offset <= upper ? `${offset}-${upper}` : '*';
   const contentRange = `${range}/${total ?? '*'}`;

@@ -36,7 +36,9 @@ const blankToUndefined = (value: string | undefined) => (value === '' ? undefine
 export function publicRealtimeConfig(): PublicRealtimeConfig {
   const provider = providerSchema.safeParse(blankToUndefined(process.env.NEXT_PUBLIC_REALTIME_PROVIDER) ?? 'supabase');
   if (!provider.success) {
-    throw new Error(`NEXT_PUBLIC_REALTIME_PROVIDER must be supabase, ably or pusher (got "${process.env.NEXT_PUBLIC_REALTIME_PROVIDER}").`);
+    throw new Error(
+      `NEXT_PUBLIC_REALTIME_PROVIDER must be supabase, ably or pusher (got "${process.env.NEXT_PUBLIC_REALTIME_PROVIDER}").`,
+    );
   }
   const parsed = publicSchema.safeParse({
     provider: provider.data,
@@ -48,7 +50,9 @@ export function publicRealtimeConfig(): PublicRealtimeConfig {
     ablyPort: blankToUndefined(process.env.NEXT_PUBLIC_ABLY_PORT),
   });
   if (!parsed.success) {
-    throw new Error(`Realtime provider "${provider.data}" is not configured: ${parsed.error.issues.map((i) => i.message).join('; ')}. See README, "Switch to Ably or Pusher".`);
+    throw new Error(
+      `Realtime provider "${provider.data}" is not configured: ${parsed.error.issues.map((i) => i.message).join('; ')}. See README, "Switch to Ably or Pusher".`,
+    );
   }
   return parsed.data;
 }

@@ -19,7 +19,12 @@ export function loadRealtimeProvider(): Promise<RealtimeProvider> {
       case 'pusher': {
         // Loaded on demand: only builds configured for Pusher ever fetch pusher-js.
         const { createPusherProvider } = await import('./adapters/pusher');
-        return createPusherProvider({ key: config.pusherKey, cluster: config.pusherCluster, host: config.pusherHost, port: config.pusherPort });
+        return createPusherProvider({
+          key: config.pusherKey,
+          cluster: config.pusherCluster,
+          host: config.pusherHost,
+          port: config.pusherPort,
+        });
       }
       case 'ably': {
         // Loaded on demand: only builds configured for Ably ever fetch the ably SDK.

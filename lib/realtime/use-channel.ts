@@ -12,7 +12,11 @@ import type { ChannelOptions, ChannelSubscription } from './types';
  * adapters share one provider channel per topic, so StrictMode's extra
  * mount/unmount never leaves a duplicate).
  */
-export function useChannel(channel: string | null, options: ChannelOptions, delayMs = 0): RefObject<ChannelSubscription | null> {
+export function useChannel(
+  channel: string | null,
+  options: ChannelOptions,
+  delayMs = 0,
+): RefObject<ChannelSubscription | null> {
   const latest = useRef(options);
   useLayoutEffect(() => {
     latest.current = options;
@@ -34,7 +38,9 @@ export function useChannel(channel: string | null, options: ChannelOptions, dela
       ),
       onSubscribed: () => latest.current.onSubscribed?.(),
       onRefused: (reason) => latest.current.onRefused?.(reason),
-      presence: presenceKey ? { key: presenceKey, onSync: (state) => latest.current.presence?.onSync(state) } : undefined,
+      presence: presenceKey
+        ? { key: presenceKey, onSync: (state) => latest.current.presence?.onSync(state) }
+        : undefined,
     };
     const start = () => {
       loadRealtimeProvider().then(

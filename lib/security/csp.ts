@@ -12,11 +12,23 @@ export function connectSources(supabaseUrl: string, realtime: PublicRealtimeConf
   const sources = ["'self'", ...withSocket(supabaseUrl)];
   if (realtime.provider === 'pusher') {
     if (realtime.pusherHost) sources.push(...withSocket(`http://${realtime.pusherHost}:${realtime.pusherPort ?? 80}`));
-    else sources.push(`wss://ws-${realtime.pusherCluster}.pusher.com`, `https://sockjs-${realtime.pusherCluster}.pusher.com`);
+    else
+      sources.push(
+        `wss://ws-${realtime.pusherCluster}.pusher.com`,
+        `https://sockjs-${realtime.pusherCluster}.pusher.com`,
+      );
   }
   if (realtime.provider === 'ably') {
     if (realtime.ablyHost) sources.push(...withSocket(`http://${realtime.ablyHost}:${realtime.ablyPort ?? 80}`));
-    else sources.push('https://*.ably.io', 'wss://*.ably.io', 'https://*.ably-realtime.com', 'wss://*.ably-realtime.com', 'https://*.ably.net', 'wss://*.ably.net');
+    else
+      sources.push(
+        'https://*.ably.io',
+        'wss://*.ably.io',
+        'https://*.ably-realtime.com',
+        'wss://*.ably-realtime.com',
+        'https://*.ably.net',
+        'wss://*.ably.net',
+      );
   }
   return sources;
 }

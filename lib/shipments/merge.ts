@@ -39,7 +39,10 @@ export function applyShipmentChange(board: DepotBoard | undefined, change: Shipm
 }
 
 /** Applies a change to a single shipment's detail cache. */
-export function applyChangeToDetail(detail: Shipment | null | undefined, change: ShipmentChange): Shipment | null | undefined {
+export function applyChangeToDetail(
+  detail: Shipment | null | undefined,
+  change: ShipmentChange,
+): Shipment | null | undefined {
   if (detail === undefined) return detail;
   if (detail && detail.id !== change.id) return detail;
   if (change.operation === 'DELETE' || change.record === null) {

@@ -58,7 +58,9 @@ export function useUpdateShipment(options: { boardDepotId?: string; driverId?: s
   const writeEverywhere = (shipment: Shipment) => {
     if (boardKey) queryClient.setQueryData<DepotBoard>(boardKey, (b) => replaceInBoard(b, shipment));
     if (driverKey) queryClient.setQueryData<Shipment[]>(driverKey, (l) => replaceInList(l, shipment));
-    queryClient.setQueryData<Shipment | null>(shipmentKeys.detail(shipment.id), (d) => (d === undefined ? d : shipment));
+    queryClient.setQueryData<Shipment | null>(shipmentKeys.detail(shipment.id), (d) =>
+      d === undefined ? d : shipment,
+    );
   };
 
   /** The copy we now hold, wherever it is cached. */
@@ -76,13 +78,19 @@ export function useUpdateShipment(options: { boardDepotId?: string; driverId?: s
         .update(patch)
         .eq('id', shipment.id)
         .eq('version', shipment.version)
-        .select('id, depot_id, reference, recipient, address, status, driver_id, eta, last_lat, last_lng, last_position_at, version, created_at, updated_at')
+        .select(
+          'id, depot_id, reference, recipient, address, status, driver_id, eta, last_lat, last_lng, last_position_at, version, created_at, updated_at',
+        )
         .maybeSingle();
       if (error) throw explain(error);
       if (data) return shipmentSchema.parse(data);
       // No row updated: either RLS hides it now or someone changed it first.
       const latest = await fetchShipment(supabase, shipment.id).catch(() => null);
-      if (!latest) throw new ShipmentUpdateError('You can no longer change this shipment (it was reassigned or you lost access).', 'gone');
+      if (!latest)
+        throw new ShipmentUpdateError(
+          'You can no longer change this shipment (it was reassigned or you lost access).',
+          'gone',
+        );
       writeEverywhere(latest);
       throw new ShipmentUpdateError(
         `Someone else changed ${shipment.reference} first (now ${latest.status.replace('_', ' ')}, version ${latest.version}). Review the latest state and try again.`,

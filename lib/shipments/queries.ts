@@ -82,7 +82,12 @@ export function depotBoardQuery(supabase: Supabase, depotId: string) {
 }
 
 /** Committed changes of a depot after `afterSeq`, in seq order: the catch-up read. */
-export async function fetchChangesAfter(supabase: Supabase, depotId: string, afterSeq: number, limit: number): Promise<ShipmentChange[]> {
+export async function fetchChangesAfter(
+  supabase: Supabase,
+  depotId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<ShipmentChange[]> {
   const { data, error } = await supabase
     .from('shipment_events')
     .select('id, depot_id, seq, shipment_id, operation, version, status, actor_id, changes, record, created_at')
@@ -155,7 +160,10 @@ const depotSchema = z.object({
 export type Depot = z.infer<typeof depotSchema>;
 
 export async function fetchMyDepots(supabase: Supabase): Promise<Depot[]> {
-  const { data, error } = await supabase.from('depots').select('id, name, min_lat, min_lng, max_lat, max_lng').order('name');
+  const { data, error } = await supabase
+    .from('depots')
+    .select('id, name, min_lat, min_lng, max_lat, max_lng')
+    .order('name');
   if (error) throw failure('Could not load your depots', error);
   return z.array(depotSchema).parse(data);
 }

@@ -3,7 +3,15 @@ import { z } from 'zod';
 // Every shape that crosses a trust boundary into the browser (REST rows,
 // realtime messages) is validated here; types are inferred from the schemas.
 
-export const SHIPMENT_STATUSES = ['pending', 'assigned', 'picked_up', 'in_transit', 'delivered', 'failed', 'cancelled'] as const;
+export const SHIPMENT_STATUSES = [
+  'pending',
+  'assigned',
+  'picked_up',
+  'in_transit',
+  'delivered',
+  'failed',
+  'cancelled',
+] as const;
 export const shipmentStatusSchema = z.enum(SHIPMENT_STATUSES);
 export type ShipmentStatus = z.infer<typeof shipmentStatusSchema>;
 

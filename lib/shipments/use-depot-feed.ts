@@ -40,13 +40,16 @@ export function useDepotFeed(depotId: string, onChanges?: (changes: ShipmentChan
           changes.reduce<DepotBoard | undefined>((current, change) => applyShipmentChange(current, change), board),
         );
         for (const change of changes) {
-          queryClient.setQueryData<Shipment | null>(shipmentKeys.detail(change.id), (detail) => applyChangeToDetail(detail, change));
+          queryClient.setQueryData<Shipment | null>(shipmentKeys.detail(change.id), (detail) =>
+            applyChangeToDetail(detail, change),
+          );
           void queryClient.invalidateQueries({ queryKey: shipmentKeys.history(change.id) });
         }
         onChangesRef.current?.(changes);
       },
       backfill: (afterSeq, limit) => fetchChangesAfter(supabase, depotId, afterSeq, limit),
-      onError: (error) => console.error('[realtime] catching up on depot changes failed; will retry on the next reconnect', error),
+      onError: (error) =>
+        console.error('[realtime] catching up on depot changes failed; will retry on the next reconnect', error),
     });
     feedRef.current = feed;
     // Messages may have been lost while the tab was hidden or the device

@@ -27,7 +27,8 @@ export function useDriverFeed(driverId: string): void {
         queryClient.setQueryData<Shipment[]>(key, (list) => {
           if (!list) return list;
           // Reassigned away from this driver: the row is no longer theirs to see.
-          if (change.record && change.record.driver_id !== driverId) return removeFromList(list, change.id, change.version);
+          if (change.record && change.record.driver_id !== driverId)
+            return removeFromList(list, change.id, change.version);
           return applyChangeToList(list, change);
         });
       },
@@ -37,7 +38,10 @@ export function useDriverFeed(driverId: string): void {
           console.warn('[realtime] dropped an invalid shipment_removed message', parsed.error.issues);
           return;
         }
-        queryClient.setQueryData<Shipment[]>(key, (list) => list && removeFromList(list, parsed.data.id, parsed.data.version));
+        queryClient.setQueryData<Shipment[]>(
+          key,
+          (list) => list && removeFromList(list, parsed.data.id, parsed.data.version),
+        );
       },
     },
     onSubscribed: () => void queryClient.invalidateQueries({ queryKey: key }),

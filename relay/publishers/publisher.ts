@@ -20,7 +20,15 @@ export interface Publisher {
 /** The provider's error as one readable line (status code, provider code, message). */
 export function describeError(err: unknown): string {
   if (err instanceof Error || (typeof err === 'object' && err !== null)) {
-    const e = err as { message?: string; statusCode?: number; status?: number; code?: number | string; body?: string; error?: unknown; cause?: unknown };
+    const e = err as {
+      message?: string;
+      statusCode?: number;
+      status?: number;
+      code?: number | string;
+      body?: string;
+      error?: unknown;
+      cause?: unknown;
+    };
     // The pusher SDK wraps network failures ("Request failed with an error") around the real cause.
     const inner = e.error ?? e.cause;
     const innerText = inner instanceof Error ? ` (${inner.message})` : '';

@@ -40,7 +40,13 @@ describe.sequential('chaos: restart Postgres under load (supabase)', () => {
     pg = await startRestartablePostgres();
     sql = postgres(pg.dbUrl, { max: 4, onnotice: () => {} });
     await prepareDatabase(sql);
-    api = await startApi({ dbUrl: pg.dbUrl, port: await freePort(), keys: await readKeys({}), env: process.env, logSink: () => {} });
+    api = await startApi({
+      dbUrl: pg.dbUrl,
+      port: await freePort(),
+      keys: await readKeys({}),
+      env: process.env,
+      logSink: () => {},
+    });
     depots = await createDepots(sql, 'pgrestart', DEPOTS);
   }, 60_000);
 
@@ -57,11 +63,22 @@ describe.sequential('chaos: restart Postgres under load (supabase)', () => {
     for (const depot of depots) {
       for (let i = 0; i < CLIENTS_PER_DEPOT; i++) {
         const supabase = await signIn(api.url, api.keys.anonKey, depot.people[i % depot.people.length], true);
-        clients.push(await openAppClient({ name: `c${clients.length}`, depotId: depot.id, supabase, provider: createSupabaseProvider(supabase) }));
+        clients.push(
+          await openAppClient({
+            name: `c${clients.length}`,
+            depotId: depot.id,
+            supabase,
+            provider: createSupabaseProvider(supabase),
+          }),
+        );
       }
     }
     await allSubscribed(clients);
-    const writer = startWriter(sql, depots.map((d) => d.id), 15);
+    const writer = startWriter(
+      sql,
+      depots.map((d) => d.id),
+      15,
+    );
     await pause(1_500); // load before the restart
 
     const down = Date.now();
@@ -74,7 +91,10 @@ describe.sequential('chaos: restart Postgres under load (supabase)', () => {
     // now reaches every client over the socket (the replication stream reconnected).
     const receivedAtRestart = clients.map((c) => c.received());
     await expect
-      .poll(() => clients.filter((c, i) => c.received() <= receivedAtRestart[i]).map((c) => c.name), { timeout: 20_000, interval: 50 })
+      .poll(() => clients.filter((c, i) => c.received() <= receivedAtRestart[i]).map((c) => c.name), {
+        timeout: 20_000,
+        interval: 50,
+      })
       .toEqual([]);
     const liveAgain = Date.now();
     await pause(1_500); // load after the restart
@@ -85,7 +105,10 @@ describe.sequential('chaos: restart Postgres under load (supabase)', () => {
     await expectApiAnswers(api.url, clients[0].supabase, depots[0].id);
     expect(crashes.errors).toEqual([]);
     // Only failures of the outage itself (connection refused / terminated), nothing else.
-    for (const error of report.errors) expect(error).toMatch(/ECONNREFUSED|ECONNRESET|CONNECTION_|terminat|shutting down|starting up|not yet accepting|write after end/i);
+    for (const error of report.errors)
+      expect(error).toMatch(
+        /ECONNREFUSED|ECONNRESET|CONNECTION_|terminat|shutting down|starting up|not yet accepting|write after end/i,
+      );
     log(
       `postgres restart: stop ${stopped - down} ms, start ${up - stopped} ms, live delivery back ${liveAgain - up} ms after Postgres accepted connections; ` +
         `${report.commits} commits, ${report.failures} writer failures during the outage (${report.errors.slice(0, 2).join(' | ')}); ` +

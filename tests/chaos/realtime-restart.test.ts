@@ -57,11 +57,22 @@ describe.sequential('chaos: restart the dev stack realtime (supabase)', () => {
     for (const depot of depots) {
       for (let i = 0; i < CLIENTS_PER_DEPOT; i++) {
         const supabase = await signIn(api!.url, keys.anonKey, depot.people[i % depot.people.length], true);
-        clients.push(await openAppClient({ name: `c${clients.length}`, depotId: depot.id, supabase, provider: createSupabaseProvider(supabase) }));
+        clients.push(
+          await openAppClient({
+            name: `c${clients.length}`,
+            depotId: depot.id,
+            supabase,
+            provider: createSupabaseProvider(supabase),
+          }),
+        );
       }
     }
     await allSubscribed(clients);
-    const writer = startWriter(db.sql, depots.map((d) => d.id), 15);
+    const writer = startWriter(
+      db.sql,
+      depots.map((d) => d.id),
+      15,
+    );
     const timings: string[] = [];
 
     for (let round = 1; round <= RESTARTS; round++) {
@@ -77,9 +88,14 @@ describe.sequential('chaos: restart the dev stack realtime (supabase)', () => {
       const up = Date.now();
       // Every client joins again by itself (supabase-js reconnect + rejoin).
       await expect
-        .poll(() => clients.filter((c, i) => c.subscribedCount() <= joinsBefore[i]).map((c) => c.name), { timeout: 30_000, interval: 50 })
+        .poll(() => clients.filter((c, i) => c.subscribedCount() <= joinsBefore[i]).map((c) => c.name), {
+          timeout: 30_000,
+          interval: 50,
+        })
         .toEqual([]);
-      timings.push(`restart ${round}: down ${up - down} ms (${committedWhileDown} commits), all rejoined ${Date.now() - up} ms after the new gateway listened`);
+      timings.push(
+        `restart ${round}: down ${up - down} ms (${committedWhileDown} commits), all rejoined ${Date.now() - up} ms after the new gateway listened`,
+      );
     }
     await pause(1_000); // load after the last restart
     const report = await writer.stop();

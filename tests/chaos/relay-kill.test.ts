@@ -63,7 +63,10 @@ async function pusherKit(): Promise<Kit> {
         port: fake.port,
         status: new ConnectionStatusStore(),
         authorize: async ({ socketId, channelName }) => {
-          const result = await authorizePusherChannel(supabase, app, { socket_id: socketId, channel_name: channelName });
+          const result = await authorizePusherChannel(supabase, app, {
+            socket_id: socketId,
+            channel_name: channelName,
+          });
           if (result.status === 200) return result.body;
           throw new ChannelRefusedError(result.body.error);
         },
@@ -77,7 +80,12 @@ async function pusherKit(): Promise<Kit> {
 async function ablyKit(): Promise<Kit> {
   const apiKey = 'chaosApp.chaosKey:chaos-secret-0123456789';
   const fake = await startFakeAbly({ apiKey });
-  const config = ablyServerConfig({ ABLY_API_KEY: apiKey, ABLY_REST_HOST: fake.host, ABLY_REST_PORT: String(fake.port), ABLY_REST_TLS: 'false' });
+  const config = ablyServerConfig({
+    ABLY_API_KEY: apiKey,
+    ABLY_REST_HOST: fake.host,
+    ABLY_REST_PORT: String(fake.port),
+    ABLY_REST_TLS: 'false',
+  });
   return {
     publisher: ablyPublisher({ apiKey, restHost: fake.host, port: fake.port, tls: false }),
     provider(supabase) {
@@ -141,7 +149,13 @@ for (const [name, startKit] of [
 
     beforeAll(async () => {
       db = await createChaosDatabase(`relay${name}`);
-      api = await startApi({ dbUrl: db.dbUrl, port: await freePort(), keys: await readKeys({}), env: process.env, logSink: () => {} });
+      api = await startApi({
+        dbUrl: db.dbUrl,
+        port: await freePort(),
+        keys: await readKeys({}),
+        env: process.env,
+        logSink: () => {},
+      });
       kit = await startKit();
       depots = await createDepots(db.sql, `relay${name}`, DEPOTS);
     }, 60_000);
@@ -182,11 +196,23 @@ for (const [name, startKit] of [
         for (let i = 0; i < CLIENTS_PER_DEPOT; i++) {
           const supabase = await signIn(api.url, api.keys.anonKey, depot.people[i % depot.people.length], false);
           const { provider, close } = kit.provider(supabase);
-          clients.push(await openAppClient({ name: `c${clients.length}`, depotId: depot.id, supabase, provider, closeProvider: close }));
+          clients.push(
+            await openAppClient({
+              name: `c${clients.length}`,
+              depotId: depot.id,
+              supabase,
+              provider,
+              closeProvider: close,
+            }),
+          );
         }
       }
       await allSubscribed(clients);
-      const writer = startWriter(db.sql, depots.map((d) => d.id), 15);
+      const writer = startWriter(
+        db.sql,
+        depots.map((d) => d.id),
+        15,
+      );
 
       const outcomes: string[] = [];
       for (let kill = 1; kill <= KILLS; kill++) {
@@ -219,7 +245,10 @@ for (const [name, startKit] of [
       const report = await writer.stop();
       // The relay drains the outbox (it still answers), then every client converges.
       await expect
-        .poll(async () => Number((await db.sql`select count(*) from realtime_outbox where delivered_at is null`)[0].count), { timeout: 20_000, interval: 50 })
+        .poll(
+          async () => Number((await db.sql`select count(*) from realtime_outbox where delivered_at is null`)[0].count),
+          { timeout: 20_000, interval: 50 },
+        )
         .toBe(0);
       const convergence = await expectConvergence(db.sql, clients);
       crashes.stop();

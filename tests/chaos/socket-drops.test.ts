@@ -29,7 +29,10 @@ const CHAOS_MS = 8_000;
 
 /** The client-side WebSocket under supabase-js (phoenix Socket.conn). */
 function cutClientSocket(client: AppClient): boolean {
-  const realtime = client.supabase.realtime as unknown as { socketAdapter?: { socket?: { conn?: unknown } }; conn?: unknown };
+  const realtime = client.supabase.realtime as unknown as {
+    socketAdapter?: { socket?: { conn?: unknown } };
+    conn?: unknown;
+  };
   const conn = (realtime.socketAdapter?.socket?.conn ?? realtime.conn) as { terminate?: () => void } | null | undefined;
   if (!conn?.terminate) return false;
   conn.terminate(); // no close frame: like a network cut
@@ -44,7 +47,13 @@ describe.sequential('chaos: random client socket drops (supabase)', () => {
 
   beforeAll(async () => {
     db = await createChaosDatabase('drops');
-    api = await startApi({ dbUrl: db.dbUrl, port: await freePort(), keys: await readKeys({}), env: process.env, logSink: () => {} });
+    api = await startApi({
+      dbUrl: db.dbUrl,
+      port: await freePort(),
+      keys: await readKeys({}),
+      env: process.env,
+      logSink: () => {},
+    });
     depots = await createDepots(db.sql, 'drops', DEPOTS);
   }, 60_000);
 
@@ -60,11 +69,22 @@ describe.sequential('chaos: random client socket drops (supabase)', () => {
     for (const depot of depots) {
       for (let i = 0; i < CLIENTS_PER_DEPOT; i++) {
         const supabase = await signIn(api.url, api.keys.anonKey, depot.people[i % depot.people.length], true);
-        clients.push(await openAppClient({ name: `c${clients.length}`, depotId: depot.id, supabase, provider: createSupabaseProvider(supabase) }));
+        clients.push(
+          await openAppClient({
+            name: `c${clients.length}`,
+            depotId: depot.id,
+            supabase,
+            provider: createSupabaseProvider(supabase),
+          }),
+        );
       }
     }
     await allSubscribed(clients);
-    const writer = startWriter(db.sql, depots.map((d) => d.id), 15);
+    const writer = startWriter(
+      db.sql,
+      depots.map((d) => d.id),
+      15,
+    );
 
     let everyone = 0;
     let single = 0;

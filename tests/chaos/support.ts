@@ -98,7 +98,12 @@ export interface AppClient {
   close(): Promise<void>;
 }
 
-export async function signIn(apiUrl: string, anonKey: string, person: ContractPerson, realtime: boolean): Promise<SupabaseClient<Database>> {
+export async function signIn(
+  apiUrl: string,
+  anonKey: string,
+  person: ContractPerson,
+  realtime: boolean,
+): Promise<SupabaseClient<Database>> {
   const client = createClient<Database>(apiUrl, anonKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: { transport: WebSocket as never, ...(realtime ? realtimeSocketOptions() : {}) },
@@ -140,7 +145,8 @@ export async function openAppClient(setup: ClientSetup): Promise<AppClient> {
     events: {
       shipment_changed: (payload) => {
         const parsed = shipmentChangeSchema.safeParse(payload);
-        if (!parsed.success || parsed.data.depot_id !== depotId) throw new Error(`invalid shipment_changed: ${JSON.stringify(payload)}`);
+        if (!parsed.success || parsed.data.depot_id !== depotId)
+          throw new Error(`invalid shipment_changed: ${JSON.stringify(payload)}`);
         received++;
         feed.receive(parsed.data);
       },
@@ -174,7 +180,9 @@ export async function openAppClient(setup: ClientSetup): Promise<AppClient> {
 
 /** Resolves once every client has joined its channel at least `times` times. */
 export async function allSubscribed(clients: AppClient[], times = 1, timeout = 20_000): Promise<void> {
-  await expect.poll(() => clients.filter((c) => c.subscribedCount() < times).map((c) => c.name), { timeout, interval: 50 }).toEqual([]);
+  await expect
+    .poll(() => clients.filter((c) => c.subscribedCount() < times).map((c) => c.name), { timeout, interval: 50 })
+    .toEqual([]);
 }
 
 // ---------------------------------------------------------------- writer
@@ -193,8 +201,17 @@ export interface WriterReport {
  * superuser (the change-feed trigger runs either way). Errors (a database that
  * is restarting) are counted and the writer carries on.
  */
-export function startWriter(sql: Sql, depotIds: string[], intervalMs: number): { stop(): Promise<WriterReport>; commits(): number } {
-  const report: WriterReport = { commits: 0, failures: 0, errors: [], byOperation: { insert: 0, update: 0, delete: 0 } };
+export function startWriter(
+  sql: Sql,
+  depotIds: string[],
+  intervalMs: number,
+): { stop(): Promise<WriterReport>; commits(): number } {
+  const report: WriterReport = {
+    commits: 0,
+    failures: 0,
+    errors: [],
+    byOperation: { insert: 0, update: 0, delete: 0 },
+  };
   const shipments = new Map<string, string[]>(depotIds.map((id) => [id, []]));
   let stopped = false;
   let n = 0;
@@ -258,7 +275,9 @@ function clientRows(board: DepotBoard): Row[] {
 }
 
 async function watermarks(sql: Sql, depotIds: string[]): Promise<Map<string, number>> {
-  const rows = await sql<{ depot_id: string; last_seq: string }[]>`select depot_id, last_seq from depot_watermarks where depot_id in ${sql(depotIds)}`;
+  const rows = await sql<
+    { depot_id: string; last_seq: string }[]
+  >`select depot_id, last_seq from depot_watermarks where depot_id in ${sql(depotIds)}`;
   return new Map(rows.map((r) => [r.depot_id, Number(r.last_seq)]));
 }
 
@@ -281,10 +300,16 @@ export async function expectConvergence(sql: Sql, clients: AppClient[], timeout 
   const depotIds = [...new Set(clients.map((c) => c.depotId))];
   const marks = await watermarks(sql, depotIds);
   await expect
-    .poll(() => clients.filter((c) => c.lastSeq() < marks.get(c.depotId)!).map((c) => `${c.name}@${c.lastSeq()}/${marks.get(c.depotId)}`), {
-      timeout,
-      interval: 50,
-    })
+    .poll(
+      () =>
+        clients
+          .filter((c) => c.lastSeq() < marks.get(c.depotId)!)
+          .map((c) => `${c.name}@${c.lastSeq()}/${marks.get(c.depotId)}`),
+      {
+        timeout,
+        interval: 50,
+      },
+    )
     .toEqual([]);
   const ms = Date.now() - started;
   const expected = new Map<string, Row[]>();
@@ -294,7 +319,9 @@ export async function expectConvergence(sql: Sql, clients: AppClient[], timeout 
     expect(client.lastSeq(), `${client.name} applied past the watermark`).toBe(last);
     const complete = Array.from({ length: last - client.initialSeq }, (_, i) => client.initialSeq + 1 + i);
     expect(client.applied, `${client.name}: applied seqs`).toEqual(complete);
-    expect(clientRows(client.board()), `${client.name}: board equals the database`).toEqual(expected.get(client.depotId));
+    expect(clientRows(client.board()), `${client.name}: board equals the database`).toEqual(
+      expected.get(client.depotId),
+    );
   }
   return {
     ms,
@@ -320,7 +347,11 @@ export function watchCrashes(): { errors: unknown[]; stop(): void } {
 }
 
 /** The gateway answers: REST as a signed-in person, and the realtime health endpoint. */
-export async function expectApiAnswers(apiUrl: string, client: SupabaseClient<Database>, depotId: string): Promise<void> {
+export async function expectApiAnswers(
+  apiUrl: string,
+  client: SupabaseClient<Database>,
+  depotId: string,
+): Promise<void> {
   const health = await fetch(`${apiUrl}/realtime/v1/api/health`);
   expect(health.status).toBe(200);
   const { error } = await client.from('shipments').select('id').eq('depot_id', depotId).limit(1);

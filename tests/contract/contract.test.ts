@@ -21,7 +21,9 @@ function when(predicate: () => boolean): { done: Promise<void>; check: () => voi
 
 function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  const timeout = new Promise<T>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -96,9 +98,13 @@ for (const harness of harnesses()) {
         presence: { key: world.driver.id, onSync: () => {} },
         onSubscribed: () => driverSub.track({ user_id: world.driver.id, viewing: null }),
       });
-      await expect.poll(() => Object.keys(seen).sort(), { timeout: 20_000 }).toEqual([world.dispatcher.id, world.driver.id].sort());
+      await expect
+        .poll(() => Object.keys(seen).sort(), { timeout: 20_000 })
+        .toEqual([world.dispatcher.id, world.driver.id].sort());
       driverSub.track({ user_id: world.driver.id, viewing: 'shipment-42' });
-      await expect.poll(() => seen[world.driver.id]?.some((m) => m.viewing === 'shipment-42'), { timeout: 20_000 }).toBe(true);
+      await expect
+        .poll(() => seen[world.driver.id]?.some((m) => m.viewing === 'shipment-42'), { timeout: 20_000 })
+        .toBe(true);
       driverSub.unsubscribe();
       await expect.poll(() => Object.keys(seen), { timeout: 20_000 }).toEqual([world.dispatcher.id]);
       dispatcherSub.unsubscribe();
@@ -119,7 +125,9 @@ for (const harness of harnesses()) {
       const client = await open(world.dispatcher);
       const states: ConnectionState[] = [];
       const stopWatching = connectionStatus.subscribe(() => states.push(connectionStatus.getSnapshot().state));
-      const [{ last_seq }] = await sql<{ last_seq: string }[]>`select last_seq from depot_watermarks where depot_id = ${world.depotId}`;
+      const [{ last_seq }] = await sql<
+        { last_seq: string }[]
+      >`select last_seq from depot_watermarks where depot_id = ${world.depotId}`;
       const start = Number(last_seq);
       const applied: number[] = [];
       const feed = new SeqFeed({
@@ -127,7 +135,13 @@ for (const harness of harnesses()) {
         apply: (changes) => applied.push(...changes.map((c) => c.seq)),
         backfill: async (after) =>
           (await client.changesAfter(world.depotId, after)).map((c) => ({
-            seq: c.seq, depot_id: world.depotId, id: c.id, version: c.version, operation: 'UPDATE' as const, changed: [], record: null,
+            seq: c.seq,
+            depot_id: world.depotId,
+            id: c.id,
+            version: c.version,
+            operation: 'UPDATE' as const,
+            changed: [],
+            record: null,
           })),
       });
       const subscribed = when(() => true);
@@ -161,7 +175,9 @@ for (const harness of harnesses()) {
       const client = await open(world.dispatcher);
       const witness = collectChanges(await open(world.colleague), world.depotId);
       const got: ShipmentChange[] = [];
-      const first = client.provider.subscribe(`depot:${world.depotId}`, { events: { shipment_changed: (p) => got.push(shipmentChangeSchema.parse(p)) } });
+      const first = client.provider.subscribe(`depot:${world.depotId}`, {
+        events: { shipment_changed: (p) => got.push(shipmentChangeSchema.parse(p)) },
+      });
       first.unsubscribe();
       const subscribed = when(() => true);
       const second = client.provider.subscribe(`depot:${world.depotId}`, {

@@ -37,12 +37,15 @@ async function person(sql: Sql, tag: string, role: ContractPerson['role'], name:
 
 export async function createWorld(sql: Sql, tag: string): Promise<ContractWorld> {
   const unique = `${tag}-${process.pid}-${Date.now().toString(36)}`;
-  const [{ id: depotId }] = await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract ${unique}`}, 1, 1, 2, 2) returning id`;
-  const [{ id: otherDepotId }] = await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract other ${unique}`}, 1, 1, 2, 2) returning id`;
+  const [{ id: depotId }] =
+    await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract ${unique}`}, 1, 1, 2, 2) returning id`;
+  const [{ id: otherDepotId }] =
+    await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract other ${unique}`}, 1, 1, 2, 2) returning id`;
   const dispatcher = await person(sql, tag, 'dispatcher', 'Contract Dispatcher');
   const colleague = await person(sql, tag, 'dispatcher', 'Contract Colleague');
   const driver = await person(sql, tag, 'driver', 'Contract Driver');
-  for (const p of [dispatcher, colleague, driver]) await sql`insert into depot_members (depot_id, user_id) values (${depotId}, ${p.id})`;
+  for (const p of [dispatcher, colleague, driver])
+    await sql`insert into depot_members (depot_id, user_id) values (${depotId}, ${p.id})`;
   return { depotId, otherDepotId, dispatcher, colleague, driver, password: PASSWORD };
 }
 
@@ -51,6 +54,7 @@ export async function commitChanges(sql: Sql, depotId: string, count: number): P
   const [{ id }] = await sql`
     insert into shipments (depot_id, reference, recipient, address)
     values (${depotId}, ${`CTR-${Date.now().toString(36).toUpperCase()}${Math.floor(Math.random() * 1e4)}`}, 'R', 'A') returning id`;
-  for (let i = 1; i < count; i++) await sql`update shipments set eta = now() + make_interval(mins => ${i}) where id = ${id}`;
+  for (let i = 1; i < count; i++)
+    await sql`update shipments set eta = now() + make_interval(mins => ${i}) where id = ${id}`;
   return id;
 }

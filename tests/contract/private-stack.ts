@@ -44,7 +44,12 @@ export interface PrivateStack {
 
 export async function startPrivateStack(tag: string): Promise<PrivateStack> {
   const database = await createPrivateDatabase(tag);
-  const api = await startApi({ dbUrl: database.dbUrl, port: await freePort(), keys: await readKeys({}), env: process.env });
+  const api = await startApi({
+    dbUrl: database.dbUrl,
+    port: await freePort(),
+    keys: await readKeys({}),
+    env: process.env,
+  });
   return {
     sql: database.sql,
     dbUrl: database.dbUrl,

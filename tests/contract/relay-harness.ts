@@ -23,7 +23,9 @@ import { startPrivateStack, type PrivateStack } from './private-stack';
 /** What differs between Ably and Pusher: their test server, publisher and adapter. */
 interface ProviderKit {
   publisher: Publisher;
-  provider(supabase: SupabaseClient<Database>): RealtimeProvider & { disconnect?(): void; close?(): void; openChannels(): number };
+  provider(
+    supabase: SupabaseClient<Database>,
+  ): RealtimeProvider & { disconnect?(): void; close?(): void; openChannels(): number };
   authorize(supabase: SupabaseClient<Database>, channel: string): Promise<number>;
   dropAllConnections(): void;
   close(): Promise<void>;
@@ -75,7 +77,12 @@ function relayHarness(name: 'ably' | 'pusher', startKit: () => Promise<ProviderK
       return {
         provider,
         async changesAfter(depotId, afterSeq) {
-          const { data, error } = await supabase.from('shipment_events').select('seq, shipment_id, version').eq('depot_id', depotId).gt('seq', afterSeq).order('seq');
+          const { data, error } = await supabase
+            .from('shipment_events')
+            .select('seq, shipment_id, version')
+            .eq('depot_id', depotId)
+            .gt('seq', afterSeq)
+            .order('seq');
           if (error) throw error;
           return (data ?? []).map((r) => ({ seq: Number(r.seq), id: r.shipment_id, version: r.version }));
         },
@@ -92,7 +99,11 @@ function relayHarness(name: 'ably' | 'pusher', startKit: () => Promise<ProviderK
     async flush() {
       // Everything committed so far has been handed to the provider.
       await expect
-        .poll(async () => Number((await stack!.sql`select count(*) from realtime_outbox where delivered_at is null`)[0].count), { timeout: 20_000, interval: 20 })
+        .poll(
+          async () =>
+            Number((await stack!.sql`select count(*) from realtime_outbox where delivered_at is null`)[0].count),
+          { timeout: 20_000, interval: 20 },
+        )
         .toBe(0);
     },
     dropConnections() {
@@ -114,7 +125,10 @@ export function pusherHarness(): ProviderHarness {
           host: fake.host,
           port: fake.port,
           authorize: async ({ socketId, channelName }) => {
-            const result = await authorizePusherChannel(supabase, app, { socket_id: socketId, channel_name: channelName });
+            const result = await authorizePusherChannel(supabase, app, {
+              socket_id: socketId,
+              channel_name: channelName,
+            });
             if (result.status === 200) return result.body;
             throw new ChannelRefusedError(result.body.error);
           },
@@ -122,7 +136,10 @@ export function pusherHarness(): ProviderHarness {
         return Object.assign(provider, { openChannels: () => provider.channelNames().length });
       },
       async authorize(supabase, channel) {
-        const result = await authorizePusherChannel(supabase, app, { socket_id: '1234.5678', channel_name: providerChannelName('pusher', channel) });
+        const result = await authorizePusherChannel(supabase, app, {
+          socket_id: '1234.5678',
+          channel_name: providerChannelName('pusher', channel),
+        });
         return result.status;
       },
       dropAllConnections: () => fake.dropAllConnections(),
@@ -135,7 +152,12 @@ export function ablyHarness(): ProviderHarness {
   return relayHarness('ably', async () => {
     const apiKey = 'contractApp.contractKey:contract-secret-0123456789';
     const fake = await startFakeAbly({ apiKey });
-    const config = ablyServerConfig({ ABLY_API_KEY: apiKey, ABLY_REST_HOST: fake.host, ABLY_REST_PORT: String(fake.port), ABLY_REST_TLS: 'false' });
+    const config = ablyServerConfig({
+      ABLY_API_KEY: apiKey,
+      ABLY_REST_HOST: fake.host,
+      ABLY_REST_PORT: String(fake.port),
+      ABLY_REST_TLS: 'false',
+    });
     return {
       publisher: ablyPublisher({ apiKey, restHost: fake.host, port: fake.port, tls: false }),
       provider(supabase) {

@@ -34,7 +34,12 @@ export function supabaseHarness(): ProviderHarness {
       return {
         provider: createSupabaseProvider(supabase),
         async changesAfter(depotId, afterSeq) {
-          const { data, error } = await supabase.from('shipment_events').select('seq, shipment_id, version').eq('depot_id', depotId).gt('seq', afterSeq).order('seq');
+          const { data, error } = await supabase
+            .from('shipment_events')
+            .select('seq, shipment_id, version')
+            .eq('depot_id', depotId)
+            .gt('seq', afterSeq)
+            .order('seq');
           if (error) throw error;
           return (data ?? []).map((r) => ({ seq: Number(r.seq), id: r.shipment_id, version: r.version }));
         },

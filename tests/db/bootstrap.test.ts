@@ -80,13 +80,23 @@ describe('bootstrap and migrations', () => {
       'realtime.send(payload jsonb, event text, topic text, private boolean)',
       'realtime.topic()',
     ]);
-    const claims = JSON.stringify({ sub: 'a0000000-0000-4000-8000-000000000001', role: 'authenticated', email: 'x@example.com' });
+    const claims = JSON.stringify({
+      sub: 'a0000000-0000-4000-8000-000000000001',
+      role: 'authenticated',
+      email: 'x@example.com',
+    });
     const [read] = await sql.begin(async (tx) => {
       await tx`select set_config('request.jwt.claims', ${claims}, true)`;
       return tx`select auth.uid()::text as uid, auth.role() as role, auth.email() as email, auth.jwt() ->> 'role' as jwt_role`;
     });
-    expect(read).toEqual({ uid: 'a0000000-0000-4000-8000-000000000001', role: 'authenticated', email: 'x@example.com', jwt_role: 'authenticated' });
-    const [pub] = await sql`select count(*)::int as n from pg_publication_tables where pubname = 'supabase_realtime' and tablename = 'shipments'`;
+    expect(read).toEqual({
+      uid: 'a0000000-0000-4000-8000-000000000001',
+      role: 'authenticated',
+      email: 'x@example.com',
+      jwt_role: 'authenticated',
+    });
+    const [pub] =
+      await sql`select count(*)::int as n from pg_publication_tables where pubname = 'supabase_realtime' and tablename = 'shipments'`;
     expect(pub.n).toBe(1);
   });
 
@@ -125,7 +135,14 @@ describe('seed', () => {
              exists (select 1 from auth.identities i where i.user_id = u.id and i.provider = 'email') as has_identity
       from auth.users u where u.email like '%@example.com'`;
     expect(rows).toHaveLength(6);
-    for (const row of rows) expect(row).toMatchObject({ bcrypt: true, matches: true, wrong_matches: false, confirmed: true, has_identity: true });
+    for (const row of rows)
+      expect(row).toMatchObject({
+        bcrypt: true,
+        matches: true,
+        wrong_matches: false,
+        confirmed: true,
+        has_identity: true,
+      });
   });
 
   it('gives each depot at least 25 shipments in mixed statuses and every driver some work', async () => {

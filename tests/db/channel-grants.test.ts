@@ -24,7 +24,8 @@ async function policyAccess(actor: Actor, topic: string) {
         await tx`insert into realtime.messages (topic, extension, private) values (${topic}, ${extension}, true)`;
         await tx`select set_config('realtime.topic', ${topic}, true)`;
         await impersonate(tx, actor);
-        visible = (await tx`select 1 from realtime.messages where topic = ${topic} and extension = ${extension}`).length > 0;
+        visible =
+          (await tx`select 1 from realtime.messages where topic = ${topic} and extension = ${extension}`).length > 0;
         throw new Error('rollback');
       })
       .catch((e: Error) => {
@@ -50,18 +51,30 @@ async function policyAccess(actor: Actor, topic: string) {
 describe('realtime_channel_grants', () => {
   for (const actor of users) {
     it(`matches the realtime.messages policies for ${actorLabel(actor)}`, async () => {
-      const grants = await asActor(sql, actor, (tx) => tx<{ channel: string; read: boolean; presence: boolean; write: boolean }[]>`select * from public.realtime_channel_grants()`);
+      const grants = await asActor(
+        sql,
+        actor,
+        (tx) =>
+          tx<
+            { channel: string; read: boolean; presence: boolean; write: boolean }[]
+          >`select * from public.realtime_channel_grants()`,
+      );
       const byChannel = new Map(grants.map((g) => [g.channel, g]));
       for (const topic of topics) {
         const granted = byChannel.get(topic) ?? { read: false, presence: false, write: false };
         const policy = await policyAccess(actor, topic);
-        expect({ topic, read: granted.read, presence: granted.presence, write: granted.write }).toEqual({ topic, ...policy });
+        expect({ topic, read: granted.read, presence: granted.presence, write: granted.write }).toEqual({
+          topic,
+          ...policy,
+        });
       }
       expect(grants.every((g) => topics.includes(g.channel))).toBe(true);
     });
   }
 
   it('is not callable by anon', async () => {
-    await expect(asActor(sql, { kind: 'anon' }, (tx) => tx`select * from public.realtime_channel_grants()`)).rejects.toMatchObject({ code: '42501' });
+    await expect(
+      asActor(sql, { kind: 'anon' }, (tx) => tx`select * from public.realtime_channel_grants()`),
+    ).rejects.toMatchObject({ code: '42501' });
   });
 });

@@ -42,7 +42,8 @@ describe('realtime outbox', () => {
       const messages = await sql<Message[]>`
         select topic as channel, event, payload, (payload->>'seq')::int as seq from realtime.messages
         where payload->>'id' = ${shipment.id}`;
-      const events = await sql`select seq::int as seq, operation from shipment_events where shipment_id = ${shipment.id} order by seq`;
+      const events =
+        await sql`select seq::int as seq, operation from shipment_events where shipment_id = ${shipment.id} order by seq`;
 
       expect(events.map((e) => e.operation)).toEqual(['INSERT', 'UPDATE', 'DELETE']);
       expect(outbox.map((m) => m.seq)).toEqual(events.map((e) => e.seq));
@@ -94,11 +95,13 @@ describe('realtime outbox', () => {
         insert into shipments (depot_id, reference, recipient, address)
         values (${depotId}, ${reference}, 'Recipient', 'Address')`;
       await tx`reset role`;
-      const [row] = await tx`select count(*)::int as n from realtime_outbox where payload->'record'->>'reference' = ${reference}`;
+      const [row] =
+        await tx`select count(*)::int as n from realtime_outbox where payload->'record'->>'reference' = ${reference}`;
       return row.n as number;
     });
     expect(inside).toBe(1);
-    const [after] = await sql`select count(*)::int as n from realtime_outbox where payload->'record'->>'reference' = ${reference}`;
+    const [after] =
+      await sql`select count(*)::int as n from realtime_outbox where payload->'record'->>'reference' = ${reference}`;
     expect(after.n).toBe(0);
   });
 
@@ -109,13 +112,15 @@ describe('realtime outbox', () => {
       const write = await attempt(
         sql,
         actor,
-        (tx) => tx`insert into realtime_outbox (channel, event, payload) values (${`depot:${DEPOT.north}`}, 'shipment_changed', '{}')`,
+        (tx) =>
+          tx`insert into realtime_outbox (channel, event, payload) values (${`depot:${DEPOT.north}`}, 'shipment_changed', '{}')`,
       );
       expect(write, `${JSON.stringify(actor)} insert`).toMatchObject({ ok: false, code: '42501' });
     }
     const service = await attempt(sql, { kind: 'service_role' }, (tx) => tx`select id from realtime_outbox limit 1`);
     expect(service.ok).toBe(true);
-    const [{ rls }] = await sql`select relrowsecurity as rls from pg_class where oid = 'public.realtime_outbox'::regclass`;
+    const [{ rls }] =
+      await sql`select relrowsecurity as rls from pg_class where oid = 'public.realtime_outbox'::regclass`;
     expect(rls).toBe(true);
   });
 });

@@ -21,7 +21,10 @@ const everyone = [anon, dN, dS, hq, n1, n2, s1, service];
 /** ok: the statement affected or returned rows; none: RLS filtered every row; refused: an error (code). */
 type Outcome = 'ok' | 'none' | `refused:${string}`;
 
-async function outcomeOf(actor: Actor, statement: (tx: TransactionSql) => PromiseLike<readonly unknown[]>): Promise<Outcome> {
+async function outcomeOf(
+  actor: Actor,
+  statement: (tx: TransactionSql) => PromiseLike<readonly unknown[]>,
+): Promise<Outcome> {
   const result = await attempt(sql, actor, statement);
   if (!result.ok) return `refused:${result.code}`;
   return (result.value as unknown[]).length > 0 ? 'ok' : 'none';
@@ -98,7 +101,12 @@ describe('select: each role sees exactly the rows its policies describe', () => 
     for (const driver of [n1, n2, s1]) {
       const mine = await count(driver, seedShipments);
       expect(mine).toBeGreaterThan(0);
-      expect(await count(driver, `select id from shipments where driver_id is distinct from '${(driver as { id: string }).id}'`)).toBe(0);
+      expect(
+        await count(
+          driver,
+          `select id from shipments where driver_id is distinct from '${(driver as { id: string }).id}'`,
+        ),
+      ).toBe(0);
     }
     expect(await count(dN, 'select depot_id from depot_members')).toBe(4);
     expect(await count(hq, 'select depot_id from depot_members')).toBe(7);
@@ -127,27 +135,84 @@ describe('insert, update, delete', () => {
 
   it.each([
     ['depots insert', northDepotRow, { anon: 'refused:42501', user: 'refused:42501', service: 'ok' }],
-    ['depots update', `update public.depots set name = name || ' X' where id = '${DEPOT.north}' returning id`, { anon: 'none', user: 'none', service: 'ok' }],
-    ['depots delete', `delete from public.depots where id = '${DEPOT.north}' returning id`, { anon: 'none', user: 'none', service: 'refused:23503' }],
-    ['profiles insert', `insert into public.profiles (id, full_name, role) values ('${USER.dispatcherNorth}', 'x', 'driver') returning id`, { anon: 'refused:42501', user: 'refused:42501', service: 'refused:23505' }],
-    ['profiles delete', `delete from public.profiles where id = '${USER.driverSouth1}' returning id`, { anon: 'none', user: 'none', service: 'refused:23503' }],
-    ['depot_members insert', `insert into public.depot_members (depot_id, user_id) values ('${DEPOT.south}', '${USER.dispatcherNorth}') returning user_id`, { anon: 'refused:42501', user: 'refused:42501', service: 'ok' }],
-    ['depot_members delete', `delete from public.depot_members where depot_id = '${DEPOT.north}' returning user_id`, { anon: 'none', user: 'none', service: 'ok' }],
-    ['shipment_events insert', `insert into public.shipment_events (depot_id, seq, shipment_id, operation, version) values ('${DEPOT.north}', 999999, gen_random_uuid(), 'UPDATE', 1) returning id`, { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' }],
-    ['shipment_events update', `update public.shipment_events set version = 7 returning id`, { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' }],
-    ['shipment_events delete', `delete from public.shipment_events returning id`, { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' }],
-    ['depot_watermarks update', `update public.depot_watermarks set last_seq = 0 returning depot_id`, { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' }],
+    [
+      'depots update',
+      `update public.depots set name = name || ' X' where id = '${DEPOT.north}' returning id`,
+      { anon: 'none', user: 'none', service: 'ok' },
+    ],
+    [
+      'depots delete',
+      `delete from public.depots where id = '${DEPOT.north}' returning id`,
+      { anon: 'none', user: 'none', service: 'refused:23503' },
+    ],
+    [
+      'profiles insert',
+      `insert into public.profiles (id, full_name, role) values ('${USER.dispatcherNorth}', 'x', 'driver') returning id`,
+      { anon: 'refused:42501', user: 'refused:42501', service: 'refused:23505' },
+    ],
+    [
+      'profiles delete',
+      `delete from public.profiles where id = '${USER.driverSouth1}' returning id`,
+      { anon: 'none', user: 'none', service: 'refused:23503' },
+    ],
+    [
+      'depot_members insert',
+      `insert into public.depot_members (depot_id, user_id) values ('${DEPOT.south}', '${USER.dispatcherNorth}') returning user_id`,
+      { anon: 'refused:42501', user: 'refused:42501', service: 'ok' },
+    ],
+    [
+      'depot_members delete',
+      `delete from public.depot_members where depot_id = '${DEPOT.north}' returning user_id`,
+      { anon: 'none', user: 'none', service: 'ok' },
+    ],
+    [
+      'shipment_events insert',
+      `insert into public.shipment_events (depot_id, seq, shipment_id, operation, version) values ('${DEPOT.north}', 999999, gen_random_uuid(), 'UPDATE', 1) returning id`,
+      { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' },
+    ],
+    [
+      'shipment_events update',
+      `update public.shipment_events set version = 7 returning id`,
+      { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' },
+    ],
+    [
+      'shipment_events delete',
+      `delete from public.shipment_events returning id`,
+      { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' },
+    ],
+    [
+      'depot_watermarks update',
+      `update public.depot_watermarks set last_seq = 0 returning depot_id`,
+      { anon: 'refused:42501', user: 'refused:42501', service: 'refused:42501' },
+    ],
   ] as const)('%s: only the service role (or nobody)', async (_name, statement, expected) => {
     for (const actor of everyone) {
       const want = actor.kind === 'service_role' ? expected.service : expected[actor.kind];
-      expect(`${actorLabel(actor)}: ${await outcomeOf(actor, (tx) => tx.unsafe(statement))}`).toBe(`${actorLabel(actor)}: ${want}`);
+      expect(`${actorLabel(actor)}: ${await outcomeOf(actor, (tx) => tx.unsafe(statement))}`).toBe(
+        `${actorLabel(actor)}: ${want}`,
+      );
     }
   });
 
   it('profiles: users can rename themselves, never others, and never change their role', async () => {
-    expect(await outcomeOf(dN, (tx) => tx`update profiles set full_name = 'Nora Q.' where id = ${USER.dispatcherNorth} returning id`)).toBe('ok');
-    expect(await outcomeOf(dN, (tx) => tx`update profiles set full_name = 'Hacked' where id = ${USER.driverNorth1} returning id`)).toBe('none');
-    expect(await outcomeOf(n1, (tx) => tx`update profiles set role = 'dispatcher' where id = ${USER.driverNorth1} returning id`)).toBe('refused:42501');
+    expect(
+      await outcomeOf(
+        dN,
+        (tx) => tx`update profiles set full_name = 'Nora Q.' where id = ${USER.dispatcherNorth} returning id`,
+      ),
+    ).toBe('ok');
+    expect(
+      await outcomeOf(
+        dN,
+        (tx) => tx`update profiles set full_name = 'Hacked' where id = ${USER.driverNorth1} returning id`,
+      ),
+    ).toBe('none');
+    expect(
+      await outcomeOf(
+        n1,
+        (tx) => tx`update profiles set role = 'dispatcher' where id = ${USER.driverNorth1} returning id`,
+      ),
+    ).toBe('refused:42501');
     expect(await outcomeOf(anon, (tx) => tx`update profiles set full_name = 'x' returning id`)).toBe('none');
   });
 
@@ -167,7 +232,9 @@ describe('insert, update, delete', () => {
       [service, DEPOT.south, 'ok'],
     ];
     for (const [actor, depot, want] of expectations) {
-      expect(`${actorLabel(actor)} → ${depot}: ${await outcomeOf(actor, insertInto(depot))}`).toBe(`${actorLabel(actor)} → ${depot}: ${want}`);
+      expect(`${actorLabel(actor)} → ${depot}: ${await outcomeOf(actor, insertInto(depot))}`).toBe(
+        `${actorLabel(actor)} → ${depot}: ${want}`,
+      );
     }
   });
 
@@ -183,7 +250,7 @@ describe('insert, update, delete', () => {
       ['HQ sets ETA in South', hq, setEta(s.southPending), 'ok'],
       ['South dispatcher sets ETA in North', dS, setEta(s.northPending), 'none'],
       ['driver picks up own shipment', n1, pickUp(s.n1Assigned), 'ok'],
-      ['driver picks up a colleague\'s shipment', n1, pickUp(s.n2Assigned), 'none'],
+      ["driver picks up a colleague's shipment", n1, pickUp(s.n2Assigned), 'none'],
       ['driver changes ETA of own shipment', n1, setEta(s.n1Assigned), 'refused:42501'],
       ['driver of another depot', s1, pickUp(s.n1Assigned), 'none'],
       ['anon', anon, setEta(s.northPending), 'none'],
@@ -237,7 +304,8 @@ describe('realtime.messages: channel authorization as Realtime checks it', () =>
     const result = await attempt(
       sql,
       actor,
-      (tx) => tx`insert into realtime.messages (topic, extension, private) values (${topic}, ${extension}, true) returning id`,
+      (tx) =>
+        tx`insert into realtime.messages (topic, extension, private) values (${topic}, ${extension}, true) returning id`,
       { 'realtime.topic': topic },
     );
     if (!result.ok && result.code !== '42501') throw new Error(result.message);
@@ -275,7 +343,13 @@ describe('realtime.messages: channel authorization as Realtime checks it', () =>
   }
 
   it('a malformed or foreign topic matches no policy', async () => {
-    for (const topic of [`depot:${DEPOT.north}x`, `depot:${DEPOT.north.toUpperCase()}`, `depot:not-a-uuid`, `driver:${USER.driverNorth2}`, 'depot:']) {
+    for (const topic of [
+      `depot:${DEPOT.north}x`,
+      `depot:${DEPOT.north.toUpperCase()}`,
+      `depot:not-a-uuid`,
+      `driver:${USER.driverNorth2}`,
+      'depot:',
+    ]) {
       expect(await canRead(n1, topic, 'broadcast')).toBe(false);
       expect(await canRead(dN, topic, 'broadcast')).toBe(false);
     }

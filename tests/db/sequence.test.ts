@@ -81,7 +81,8 @@ describe('per-depot seq under concurrent writers', () => {
     try {
       await reserved`begin`;
       await reserved`update shipments set eta = now() where id = ${a}`;
-      const [{ seq: firstSeq }] = await reserved`select last_seq as seq from depot_watermarks where depot_id = ${depotId}`;
+      const [{ seq: firstSeq }] =
+        await reserved`select last_seq as seq from depot_watermarks where depot_id = ${depotId}`;
 
       // The second writer starts while the first is still open…
       const second = sql`update shipments set eta = now() where id = ${b} returning id`;
@@ -98,7 +99,8 @@ describe('per-depot seq under concurrent writers', () => {
 
       await reserved`commit`;
       expect(await secondDone).toBe('done');
-      const after = await sql`select seq from shipment_events where depot_id = ${depotId} and seq >= ${firstSeq} order by seq`;
+      const after =
+        await sql`select seq from shipment_events where depot_id = ${depotId} and seq >= ${firstSeq} order by seq`;
       expect(after.map((r) => Number(r.seq))).toEqual([Number(firstSeq), Number(firstSeq) + 1]);
     } finally {
       reserved.release();
@@ -111,7 +113,8 @@ describe('per-depot seq under concurrent writers', () => {
     const reserved = await sql.reserve();
     try {
       await reserved`begin`;
-      const [{ seq: early }] = await reserved`insert into scratch.naive_seq_demo (note) values ('slow writer') returning seq`;
+      const [{ seq: early }] =
+        await reserved`insert into scratch.naive_seq_demo (note) values ('slow writer') returning seq`;
       const [{ seq: late }] = await sql`insert into scratch.naive_seq_demo (note) values ('fast writer') returning seq`;
       expect(Number(late)).toBeGreaterThan(Number(early));
       // A poller now sees `late` and moves its cursor past `early`…
@@ -121,7 +124,8 @@ describe('per-depot seq under concurrent writers', () => {
       // …so "after my last seq" never returns the slow writer's row.
       const nextPoll = await sql`select seq from scratch.naive_seq_demo where seq > ${Number(late)}`;
       expect(nextPoll).toEqual([]);
-      const [{ exists }] = await sql`select exists (select 1 from scratch.naive_seq_demo where seq = ${early}) as exists`;
+      const [{ exists }] =
+        await sql`select exists (select 1 from scratch.naive_seq_demo where seq = ${early}) as exists`;
       expect(exists).toBe(true);
     } finally {
       reserved.release();

@@ -29,7 +29,11 @@ describe('status transitions', () => {
 
   it('refuses any move out of a final status, even for the service role', async () => {
     const delivered = await shipmentWith('delivered');
-    const result = await attempt(sql, { kind: 'service_role' }, (tx) => tx`update shipments set status = 'in_transit' where id = ${delivered.id}`);
+    const result = await attempt(
+      sql,
+      { kind: 'service_role' },
+      (tx) => tx`update shipments set status = 'in_transit' where id = ${delivered.id}`,
+    );
     expect(result).toMatchObject({ ok: false, code: '23514' });
   });
 
@@ -57,21 +61,33 @@ describe('status transitions', () => {
 
   it('removing the driver of an assigned shipment puts it back to pending', async () => {
     const s = await shipmentWith('assigned');
-    const [row] = await asActor(sql, dN, (tx) => tx`update shipments set driver_id = null where id = ${s.id} returning status`);
+    const [row] = await asActor(
+      sql,
+      dN,
+      (tx) => tx`update shipments set driver_id = null where id = ${s.id} returning status`,
+    );
     expect(row.status).toBe('pending');
   });
 
   it('refuses a driver who is not a driver of the depot', async () => {
     const s = await shipmentWith('pending');
     for (const stranger of [USER.driverSouth1, USER.dispatcherNorth]) {
-      const result = await attempt(sql, dN, (tx) => tx`update shipments set driver_id = ${stranger} where id = ${s.id}`);
+      const result = await attempt(
+        sql,
+        dN,
+        (tx) => tx`update shipments set driver_id = ${stranger} where id = ${s.id}`,
+      );
       expect(result).toMatchObject({ ok: false, code: '23514' });
     }
   });
 
   it('ignores a client-supplied version and counts on its own', async () => {
     const s = await shipmentWith('pending');
-    const [row] = await asActor(sql, dN, (tx) => tx`update shipments set version = 1000, recipient = 'New' where id = ${s.id} returning version`);
+    const [row] = await asActor(
+      sql,
+      dN,
+      (tx) => tx`update shipments set version = 1000, recipient = 'New' where id = ${s.id} returning version`,
+    );
     expect(row.version).toBe(s.version + 1);
   });
 });
@@ -79,22 +95,37 @@ describe('status transitions', () => {
 describe('drivers', () => {
   it('may advance their own shipment and report a position', async () => {
     const s = await shipmentWith('assigned', USER.driverNorth1);
-    const [row] = await asActor(sql, n1, (tx) => tx`
+    const [row] = await asActor(
+      sql,
+      n1,
+      (tx) => tx`
       update shipments set status = 'picked_up', last_lat = 53.45, last_lng = -2.2, last_position_at = now()
-      where id = ${s.id} returning status, last_lat`);
+      where id = ${s.id} returning status, last_lat`,
+    );
     expect(row).toEqual({ status: 'picked_up', last_lat: 53.45 });
   });
 
   it('may not change anything else, nor move a shipment backwards or cancel it', async () => {
     const s = await shipmentWith('assigned', USER.driverNorth1);
-    for (const set of [`recipient = 'Me'`, `eta = now()`, `driver_id = '${USER.driverNorth2}'`, `status = 'cancelled'`, `status = 'pending'`]) {
+    for (const set of [
+      `recipient = 'Me'`,
+      `eta = now()`,
+      `driver_id = '${USER.driverNorth2}'`,
+      `status = 'cancelled'`,
+      `status = 'pending'`,
+    ]) {
       const result = await attempt(sql, n1, (tx) => tx.unsafe(`update shipments set ${set} where id = $1`, [s.id]));
       expect(`${set}: ${result.ok ? 'ok' : result.code}`).toBe(`${set}: 42501`);
     }
   });
 
   it('cannot create shipments', async () => {
-    const result = await attempt(sql, n1, (tx) => tx`insert into shipments (depot_id, reference, recipient, address) values (${DEPOT.north}, 'DRV-1', 'r', 'a')`);
+    const result = await attempt(
+      sql,
+      n1,
+      (tx) =>
+        tx`insert into shipments (depot_id, reference, recipient, address) values (${DEPOT.north}, 'DRV-1', 'r', 'a')`,
+    );
     expect(result).toMatchObject({ ok: false, code: '42501' });
   });
 });
@@ -106,18 +137,32 @@ describe('change feed', () => {
       const [before] = await tx`select public.depot_watermark(${DEPOT.north}) as seq`;
       await tx`update shipments set driver_id = ${USER.driverNorth2} where id = ${s.id}`;
       const [after] = await tx`select public.depot_watermark(${DEPOT.north}) as seq`;
-      const [event] = await tx`select seq, operation, version, status, actor_id, changes from shipment_events where shipment_id = ${s.id} order by seq desc limit 1`;
+      const [event] =
+        await tx`select seq, operation, version, status, actor_id, changes from shipment_events where shipment_id = ${s.id} order by seq desc limit 1`;
       await tx`reset role`;
-      const messages = await tx`select topic, event, payload, private from realtime.messages where payload->>'id' = ${s.id} and (payload->>'seq')::bigint = ${after.seq} order by topic`;
+      const messages =
+        await tx`select topic, event, payload, private from realtime.messages where payload->>'id' = ${s.id} and (payload->>'seq')::bigint = ${after.seq} order by topic`;
       return { before: Number(before.seq), after: Number(after.seq), event, messages };
     });
     expect(outcome.after).toBe(outcome.before + 1);
-    expect(outcome.event).toMatchObject({ seq: String(outcome.after), operation: 'UPDATE', version: s.version + 1, status: 'assigned', actor_id: USER.dispatcherNorth });
+    expect(outcome.event).toMatchObject({
+      seq: String(outcome.after),
+      operation: 'UPDATE',
+      version: s.version + 1,
+      status: 'assigned',
+      actor_id: USER.dispatcherNorth,
+    });
     expect(Object.keys(outcome.event.changes).sort()).toEqual(['driver_id', 'status']);
     expect(outcome.messages.map((m) => m.topic)).toEqual([`depot:${DEPOT.north}`, `driver:${USER.driverNorth2}`]);
     for (const m of outcome.messages) {
       expect(m).toMatchObject({ event: 'shipment_changed', private: true });
-      expect(m.payload).toMatchObject({ seq: outcome.after, id: s.id, version: s.version + 1, operation: 'UPDATE', depot_id: DEPOT.north });
+      expect(m.payload).toMatchObject({
+        seq: outcome.after,
+        id: s.id,
+        version: s.version + 1,
+        operation: 'UPDATE',
+        depot_id: DEPOT.north,
+      });
       expect(m.payload.record).toMatchObject({ id: s.id, status: 'assigned', driver_id: USER.driverNorth2 });
     }
   });
@@ -134,7 +179,8 @@ describe('change feed', () => {
   });
 
   it('depot_watermark answers only depot members', async () => {
-    const read = (actor: Actor, depot: string) => asActor(sql, actor, async (tx) => (await tx`select public.depot_watermark(${depot}) as seq`)[0].seq);
+    const read = (actor: Actor, depot: string) =>
+      asActor(sql, actor, async (tx) => (await tx`select public.depot_watermark(${depot}) as seq`)[0].seq);
     expect(Number(await read(dN, DEPOT.north))).toBeGreaterThanOrEqual(30);
     expect(await read(dN, DEPOT.south)).toBeNull();
     expect(await read({ kind: 'anon' }, DEPOT.north)).toBeNull();

@@ -14,11 +14,17 @@ describe('status graph', () => {
       select s::text as status, public.allowed_next_statuses(s)::text[] as next
       from unnest(enum_range(null::public.shipment_status)) s`;
     expect(rows.map((r) => r.status)).toEqual([...SHIPMENT_STATUSES]);
-    for (const row of rows) expect([row.status, [...row.next].sort()]).toEqual([row.status, [...NEXT_STATUSES[row.status as keyof typeof NEXT_STATUSES]].sort()]);
+    for (const row of rows)
+      expect([row.status, [...row.next].sort()]).toEqual([
+        row.status,
+        [...NEXT_STATUSES[row.status as keyof typeof NEXT_STATUSES]].sort(),
+      ]);
   });
 
   it('DRIVER_SETTABLE equals public.driver_settable_statuses and the button only offers legal steps', async () => {
-    const [{ statuses }] = await sql<{ statuses: string[] }[]>`select public.driver_settable_statuses()::text[] as statuses`;
+    const [{ statuses }] = await sql<
+      { statuses: string[] }[]
+    >`select public.driver_settable_statuses()::text[] as statuses`;
     expect([...statuses].sort()).toEqual([...DRIVER_SETTABLE].sort());
     for (const status of SHIPMENT_STATUSES) {
       const next = nextDriverStatus(status);

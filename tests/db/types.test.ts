@@ -8,6 +8,8 @@ describe('generated database types', () => {
     const generated = await generateTypes(inject('stack').dbUrl);
     const committed = await readFile(TYPES_FILE, 'utf8');
     expect(generated.includes('shipment_status')).toBe(true);
-    expect(committed, 'lib/database.types.ts is stale: run "npm run db:types" with the dev stack running').toBe(generated);
+    expect(committed, 'lib/database.types.ts is stale: run "npm run db:types" with the dev stack running').toBe(
+      generated,
+    );
   });
 });

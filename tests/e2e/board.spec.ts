@@ -2,7 +2,10 @@
 // several signed-in people at once.
 import { createShipment, DEPOT, expect, expectLive, signIn, test, USER } from './fixtures';
 
-test('a driver advances a shipment and the dispatcher sees it live, without reload; the other depot never does', async ({ browser, db }) => {
+test('a driver advances a shipment and the dispatcher sees it live, without reload; the other depot never does', async ({
+  browser,
+  db,
+}) => {
   const shipment = await createShipment(db, DEPOT.north, { driverId: USER.driverNorth1 });
   const north = await signIn(browser, 'dispatcher.north@example.com');
   const south = await signIn(browser, 'dispatcher.south@example.com');
@@ -44,11 +47,15 @@ test('two dispatchers see each other online and what each is viewing', async ({ 
 
   await hana.getByTestId(`card-${shipment.reference}`).click();
   await expect(hana.getByTestId('shipment-drawer')).toBeVisible();
-  await expect(nora.getByTestId(`card-${shipment.reference}`).getByTestId('viewing-marker')).toContainText('Hana Lindqvist');
+  await expect(nora.getByTestId(`card-${shipment.reference}`).getByTestId('viewing-marker')).toContainText(
+    'Hana Lindqvist',
+  );
 
   // Editing: Hana focuses a control; Nora opening the same shipment is warned.
   await hana.getByTestId('driver-select').focus();
-  await expect(nora.getByTestId(`card-${shipment.reference}`).getByTestId('editing-marker')).toContainText('Hana Lindqvist');
+  await expect(nora.getByTestId(`card-${shipment.reference}`).getByTestId('editing-marker')).toContainText(
+    'Hana Lindqvist',
+  );
   await nora.getByTestId(`card-${shipment.reference}`).click();
   await expect(nora.getByTestId('editing-warning')).toContainText('Hana Lindqvist is editing this shipment');
 
@@ -81,7 +88,10 @@ test('connection drops, changes happen meanwhile, and the board converges when i
   await expect(card).toHaveAttribute('data-version', String(row.version));
 });
 
-test('handoff: a change committed between the server render and the subscription is applied', async ({ browser, db }) => {
+test('handoff: a change committed between the server render and the subscription is applied', async ({
+  browser,
+  db,
+}) => {
   const shipment = await createShipment(db, DEPOT.north);
   // Hold this tab's change-feed subscription back for 6 s after the board mounts.
   const north = await signIn(browser, 'dispatcher.north@example.com', async (page) => {

@@ -25,7 +25,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, label: str
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code}):\n${output.slice(-4000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code}):\n${output.slice(-4000)}`)),
+    );
   });
 }
 
@@ -47,7 +49,9 @@ async function waitForHttp(url: string, server: ChildProcess, timeoutMs = 60_000
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromium) && !process.env.PLAYWRIGHT_BROWSERS_PATH) {
-    console.warn(`[e2e] No Chromium at ${chromium}: install Debian's chromium (apt-get install chromium), set CHROMIUM_PATH, or run npx playwright install chromium.`);
+    console.warn(
+      `[e2e] No Chromium at ${chromium}: install Debian's chromium (apt-get install chromium), set CHROMIUM_PATH, or run npx playwright install chromium.`,
+    );
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-e2e-'));
   await chmod(dir, 0o755);
@@ -99,11 +103,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await run(path.join(root, 'node_modules', '.bin', 'next'), ['build'], env, `next build (${app.name})`);
     console.log(`[e2e] built in ${Math.round((Date.now() - started) / 1000)} s`);
     const appPort = await freePort();
-    const server = spawn(path.join(root, 'node_modules', '.bin', 'next'), ['start', '-p', String(appPort), '-H', '127.0.0.1'], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const server = spawn(
+      path.join(root, 'node_modules', '.bin', 'next'),
+      ['start', '-p', String(appPort), '-H', '127.0.0.1'],
+      {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     servers.push(server);
     const url = `http://127.0.0.1:${appPort}`;
     await waitForHttp(`${url}/login`, server);

@@ -3,7 +3,10 @@
 // server, with changes fanned out by the outbox relay.
 import { createShipment, DEPOT, expect, expectLive, signIn, test, USER } from './fixtures';
 
-test('a driver advances a shipment and the dispatcher sees it live over Pusher; the other depot never does', async ({ browser, db }) => {
+test('a driver advances a shipment and the dispatcher sees it live over Pusher; the other depot never does', async ({
+  browser,
+  db,
+}) => {
   const shipment = await createShipment(db, DEPOT.north, { driverId: USER.driverNorth1 });
   const sockets: string[] = [];
   const north = await signIn(browser, 'dispatcher.north@example.com', async (page) => {

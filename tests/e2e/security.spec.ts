@@ -5,7 +5,9 @@ import path from 'node:path';
 import { DEFAULT_JWT_SECRET } from '../../devstack/keys';
 import { baseUrl, expect, expectLive, signIn, test } from './fixtures';
 
-test('pages carry the security headers and a per-request nonce CSP limited to the endpoints in use', async ({ request }) => {
+test('pages carry the security headers and a per-request nonce CSP limited to the endpoints in use', async ({
+  request,
+}) => {
   const first = await request.get(`${baseUrl()}/login`);
   const second = await request.get(`${baseUrl()}/login`);
   const csp = first.headers()['content-security-policy'];
@@ -31,7 +33,9 @@ test('signing in and working live on the board violates no CSP directive', async
       if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
     });
     await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`Refused to load: CSP ${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`Refused to load: CSP ${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
   });
   await expectLive(north);
@@ -60,7 +64,8 @@ test('no secret reaches the browser bundle', async () => {
   const leaks: string[] = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8');
-    for (const [what, value] of Object.entries(secrets)) if (value && text.includes(value)) leaks.push(`${what} in ${path.relative(root, file)}`);
+    for (const [what, value] of Object.entries(secrets))
+      if (value && text.includes(value)) leaks.push(`${what} in ${path.relative(root, file)}`);
   }
   expect(leaks).toEqual([]);
 });

@@ -22,7 +22,14 @@ afterAll(async () => {
   await server.close();
 });
 
-const endpoint = () => ({ endpoint: server.host, port: server.port, tls: false, useBinaryProtocol: false, fallbackHosts: [], disableConnectivityCheck: true });
+const endpoint = () => ({
+  endpoint: server.host,
+  port: server.port,
+  tls: false,
+  useBinaryProtocol: false,
+  fallbackHosts: [],
+  disableConnectivityCheck: true,
+});
 
 function rest(options: Partial<Ably.ClientOptions> = {}): Ably.Rest {
   return new Ably.Rest({ key: API_KEY, ...endpoint(), ...options });
@@ -34,7 +41,10 @@ function realtime(tokenParams: Ably.TokenParams, options: Partial<Ably.ClientOpt
   const client = new Ably.Realtime({
     ...endpoint(),
     authCallback: (_params, callback) => {
-      signer.auth.createTokenRequest(tokenParams).then((request) => callback(null, request), (err: Ably.ErrorInfo) => callback(err, null));
+      signer.auth.createTokenRequest(tokenParams).then(
+        (request) => callback(null, request),
+        (err: Ably.ErrorInfo) => callback(err, null),
+      );
     },
     ...options,
   });
@@ -59,8 +69,12 @@ function messages(channel: Ably.RealtimeChannel, name?: string): Inbox<Ably.Mess
 }
 
 /** A raw socket with the key, for frames the SDK never sends. */
-async function rawSocket(query = ''): Promise<{ ws: WebSocket; frames: Inbox<Record<string, unknown>>; closed: Promise<void> }> {
-  const ws = new WebSocket(`ws://${server.host}:${server.port}/?key=${encodeURIComponent(API_KEY)}&format=json&v=6${query}`);
+async function rawSocket(
+  query = '',
+): Promise<{ ws: WebSocket; frames: Inbox<Record<string, unknown>>; closed: Promise<void> }> {
+  const ws = new WebSocket(
+    `ws://${server.host}:${server.port}/?key=${encodeURIComponent(API_KEY)}&format=json&v=6${query}`,
+  );
   const frames = new Inbox<Record<string, unknown>>();
   ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
   const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
@@ -84,7 +98,12 @@ describe('fake Ably: authentication', () => {
 
   it('refuses a TokenRequest that is replayed', async () => {
     const request = await rest().auth.createTokenRequest({ clientId: 'user-1' });
-    const post = () => fetch(`http://${server.host}:${server.port}/keys/${request.keyName}/requestToken`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    const post = () =>
+      fetch(`http://${server.host}:${server.port}/keys/${request.keyName}/requestToken`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
     expect((await post()).status).toBe(200);
     const replay = await post();
     expect(replay.status).toBe(401);
@@ -92,7 +111,10 @@ describe('fake Ably: authentication', () => {
   });
 
   it('accepts an Ably JWT (x-ably-capability, x-ably-clientId) signed with the key secret', async () => {
-    const jwt = await new SignJWT({ 'x-ably-capability': JSON.stringify({ [DEPOT_A]: ['subscribe'] }), 'x-ably-clientId': 'jwt-user' })
+    const jwt = await new SignJWT({
+      'x-ably-capability': JSON.stringify({ [DEPOT_A]: ['subscribe'] }),
+      'x-ably-clientId': 'jwt-user',
+    })
       .setProtectedHeader({ alg: 'HS256', kid: 'fakeApp.fakeKey' })
       .setIssuedAt()
       .setExpirationTime('1h')
@@ -106,7 +128,9 @@ describe('fake Ably: authentication', () => {
   });
 
   it('fails the connection for a token it did not issue', async () => {
-    const ws = new WebSocket(`ws://${server.host}:${server.port}/?access_token=fakeApp.not-a-real-token&format=json&v=6`);
+    const ws = new WebSocket(
+      `ws://${server.host}:${server.port}/?access_token=fakeApp.not-a-real-token&format=json&v=6`,
+    );
     const frames = new Inbox<Record<string, unknown>>();
     ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
     expect(await frames.next()).toMatchObject({ action: 9, error: { code: 40140, statusCode: 401 } });
@@ -120,7 +144,11 @@ describe('fake Ably: authentication', () => {
   it('renews the token on the open connection (AUTH) and applies the new capability', async () => {
     let capability: Capability = { [DEPOT_A]: ['subscribe'] };
     const signer = rest();
-    const client = new Ably.Realtime({ ...endpoint(), authCallback: (_p, cb) => void signer.auth.createTokenRequest({ clientId: 'renewer', capability }).then((r) => cb(null, r)) });
+    const client = new Ably.Realtime({
+      ...endpoint(),
+      authCallback: (_p, cb) =>
+        void signer.auth.createTokenRequest({ clientId: 'renewer', capability }).then((r) => cb(null, r)),
+    });
     realtimes.push(client);
     await client.connection.once('connected');
     const id = client.connection.id;
@@ -159,7 +187,10 @@ describe('fake Ably: channels', () => {
     const name = uniqueChannel();
     const sender = realtime({ clientId: 'sender', capability: { [name]: ['subscribe', 'publish'] } });
     const receiver = realtime({ clientId: 'receiver', capability: { [name]: ['subscribe'] } });
-    const quiet = realtime({ clientId: 'quiet', capability: { [name]: ['subscribe', 'publish'] } }, { echoMessages: false });
+    const quiet = realtime(
+      { clientId: 'quiet', capability: { [name]: ['subscribe', 'publish'] } },
+      { echoMessages: false },
+    );
     const senderInbox = messages(sender.channels.get(name));
     const receiverInbox = messages(receiver.channels.get(name));
     const quietInbox = messages(quiet.channels.get(name));
@@ -168,7 +199,10 @@ describe('fake Ably: channels', () => {
     await sender.channels.get(name).publish('position', { lat: 1 });
     await quiet.channels.get(name).publish('marker', { id: 'q' });
     const got = await receiverInbox.count(2);
-    expect(got.map((m) => [m.name, m.data, m.clientId])).toEqual([['position', { lat: 1 }, 'sender'], ['marker', { id: 'q' }, 'quiet']]);
+    expect(got.map((m) => [m.name, m.data, m.clientId])).toEqual([
+      ['position', { lat: 1 }, 'sender'],
+      ['marker', { id: 'q' }, 'quiet'],
+    ]);
     expect((await senderInbox.count(2)).map((m) => m.name)).toEqual(['position', 'marker']);
     await quietInbox.next((m) => m.name === 'position');
     expect(quietInbox.items.map((m) => m.name)).not.toContain('marker');
@@ -255,7 +289,10 @@ describe('fake Ably: REST', () => {
     await channel.attach();
     const publisher = rest().channels.get(name);
     for (let seq = 1; seq <= 5; seq += 1) await publisher.publish('shipment.changed', { seq });
-    await publisher.publish([{ name: 'shipment.changed', data: { seq: 6 } }, { name: 'shipment.changed', data: { seq: 7 } }]);
+    await publisher.publish([
+      { name: 'shipment.changed', data: { seq: 6 } },
+      { name: 'shipment.changed', data: { seq: 7 } },
+    ]);
     const got = await inbox.count(7);
     expect(got.map((m) => (m.data as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
@@ -271,7 +308,10 @@ describe('fake Ably: REST', () => {
   it('refuses a REST message over 64 KiB with 40009', async () => {
     const response = await fetch(`http://${server.host}:${server.port}/channels/x/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(API_KEY).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(API_KEY).toString('base64')}`,
+      },
       body: JSON.stringify({ name: 'e', data: 'x'.repeat(65_537) }),
     });
     expect(response.status).toBe(400);
@@ -284,7 +324,9 @@ describe('fake Ably: limits and protocol', () => {
     const { ws, frames } = await rawSocket();
     ws.send(JSON.stringify({ action: 10, channel: 'big' }));
     await frames.next((f) => f.action === 11);
-    ws.send(JSON.stringify({ action: 15, channel: 'big', msgSerial: 0, messages: [{ name: 'e', data: 'x'.repeat(65_537) }] }));
+    ws.send(
+      JSON.stringify({ action: 15, channel: 'big', msgSerial: 0, messages: [{ name: 'e', data: 'x'.repeat(65_537) }] }),
+    );
     expect(await frames.next((f) => f.action === 2)).toMatchObject({ msgSerial: 0, error: { code: 40009 } });
     ws.close();
   });
@@ -301,7 +343,13 @@ describe('fake Ably: limits and protocol', () => {
     await channel.attach();
     // One at a time: publishes queued together would go out as one protocol message.
     const outcomes: Array<'ack' | Ably.ErrorInfo> = [];
-    for (let i = 0; i < 60; i += 1) outcomes.push(await channel.publish('tick', { i }).then(() => 'ack' as const, (err: Ably.ErrorInfo) => err));
+    for (let i = 0; i < 60; i += 1)
+      outcomes.push(
+        await channel.publish('tick', { i }).then(
+          () => 'ack' as const,
+          (err: Ably.ErrorInfo) => err,
+        ),
+      );
     expect(outcomes.filter((o) => o === 'ack')).toHaveLength(50);
     expect(outcomes[50]).toMatchObject({ code: 42911, statusCode: 429 });
   });
@@ -319,7 +367,9 @@ describe('fake Ably: limits and protocol', () => {
   it('advertises connectionDetails the SDK relies on', async () => {
     const { ws, frames } = await rawSocket();
     const connected = await frames.next((f) => f.action === 4);
-    expect(connected).toMatchObject({ connectionDetails: { maxMessageSize: 65_536, connectionStateTtl: 120_000, maxIdleInterval: 15_000 } });
+    expect(connected).toMatchObject({
+      connectionDetails: { maxMessageSize: 65_536, connectionStateTtl: 120_000, maxIdleInterval: 15_000 },
+    });
     ws.close();
   });
 

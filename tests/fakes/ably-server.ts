@@ -64,21 +64,33 @@ export async function startFakeAbly(options: FakeAblyOptions): Promise<FakeAbly>
       socket.send(JSON.stringify({ action: ACTION.ERROR, error }));
       socket.close();
     };
-    if (url.searchParams.get('format') === 'msgpack') return refuse(wireError('badRequest', 'This fake speaks format=json only: set useBinaryProtocol: false'));
+    if (url.searchParams.get('format') === 'msgpack')
+      return refuse(wireError('badRequest', 'This fake speaks format=json only: set useBinaryProtocol: false'));
     const grant = await grantFor(url, authority);
     if (isWireError(grant)) return refuse(grant);
     const requestedClientId = url.searchParams.get('clientId');
     if (requestedClientId && grant.clientId !== '*' && grant.clientId !== requestedClientId) {
-      return refuse(wireError('incompatibleClientId', `clientId ${requestedClientId} does not match the credentials' ${grant.clientId ?? '(none)'}`));
+      return refuse(
+        wireError(
+          'incompatibleClientId',
+          `clientId ${requestedClientId} does not match the credentials' ${grant.clientId ?? '(none)'}`,
+        ),
+      );
     }
     const effective = requestedClientId && grant.clientId === '*' ? { ...grant, clientId: requestedClientId } : grant;
-    const connection = new Connection(socket, hub, authority, {
-      grant: effective,
-      echo: url.searchParams.get('echo') !== 'false',
-      heartbeats: url.searchParams.get('heartbeats') === 'true',
-      resumeKey: url.searchParams.get('resume'),
-      connectionStateTtlMs: options.connectionStateTtlMs ?? LIMITS.connectionStateTtlMs,
-    }, (gone) => connections.delete(gone));
+    const connection = new Connection(
+      socket,
+      hub,
+      authority,
+      {
+        grant: effective,
+        echo: url.searchParams.get('echo') !== 'false',
+        heartbeats: url.searchParams.get('heartbeats') === 'true',
+        resumeKey: url.searchParams.get('resume'),
+        connectionStateTtlMs: options.connectionStateTtlMs ?? LIMITS.connectionStateTtlMs,
+      },
+      (gone) => connections.delete(gone),
+    );
     connections.add(connection);
   };
 

@@ -4,7 +4,17 @@ import { createHmac } from 'node:crypto';
 import type { PresenceChannel } from 'pusher-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Inbox } from '../realtime/helpers';
-import { APP, connected, disconnectClients, pusherClient, rawSocket, serverSdk, signingHandler, until, type Frame } from './pusher/test-clients';
+import {
+  APP,
+  connected,
+  disconnectClients,
+  pusherClient,
+  rawSocket,
+  serverSdk,
+  signingHandler,
+  until,
+  type Frame,
+} from './pusher/test-clients';
 import { LIMITS, startFakePusher, type FakePusher } from './pusher-server';
 
 let fake: FakePusher;
@@ -70,7 +80,9 @@ describe('connection', () => {
     const raw = await rawSocket(fake);
     await raw.socketId();
     raw.send('{not json');
-    expect((await raw.frames.next((f) => f.event === 'pusher:error')).data).toMatchObject({ message: expect.stringContaining('Invalid JSON') });
+    expect((await raw.frames.next((f) => f.event === 'pusher:error')).data).toMatchObject({
+      message: expect.stringContaining('Invalid JSON'),
+    });
     raw.send({ data: 'no event name' });
     await raw.frames.count(2, (f) => f.event === 'pusher:error');
     raw.send({ event: 'pusher:subscribe', data: { channel: 'bad channel name!' } });
@@ -99,19 +111,35 @@ describe('subscriptions', () => {
     const client = pusherClient(fake, signingHandler(serverSdk(fake, 'wrong-secret')));
     const channel = client.subscribe(unique('private-bad'));
     const error = await record(channel).next((e) => e.event === 'pusher:subscription_error');
-    expect(error.data).toMatchObject({ type: 'AuthError', status: 401, error: expect.stringContaining('Invalid signature') });
+    expect(error.data).toMatchObject({
+      type: 'AuthError',
+      status: 401,
+      error: expect.stringContaining('Invalid signature'),
+    });
   });
 
   it('refuses a signature made for another socket or channel', async () => {
     const raw = await rawSocket(fake);
     const socketId = await raw.socketId();
-    raw.send({ event: 'pusher:subscribe', data: { channel: 'private-a', auth: `${APP.key}:${sign(`${socketId}:private-b`)}` } });
-    raw.send({ event: 'pusher:subscribe', data: { channel: 'private-c', auth: `${APP.key}:${sign(`1.2:private-c`)}` } });
-    raw.send({ event: 'pusher:subscribe', data: { channel: 'private-d', auth: `other-key:${sign(`${socketId}:private-d`)}` } });
+    raw.send({
+      event: 'pusher:subscribe',
+      data: { channel: 'private-a', auth: `${APP.key}:${sign(`${socketId}:private-b`)}` },
+    });
+    raw.send({
+      event: 'pusher:subscribe',
+      data: { channel: 'private-c', auth: `${APP.key}:${sign(`1.2:private-c`)}` },
+    });
+    raw.send({
+      event: 'pusher:subscribe',
+      data: { channel: 'private-d', auth: `other-key:${sign(`${socketId}:private-d`)}` },
+    });
     raw.send({ event: 'pusher:subscribe', data: { channel: 'private-e' } });
     const errors = await raw.frames.count(4, (f) => f.event === 'pusher:subscription_error');
     expect(errors.map((f) => f.channel).sort()).toEqual(['private-a', 'private-c', 'private-d', 'private-e']);
-    raw.send({ event: 'pusher:subscribe', data: { channel: 'private-a', auth: `${APP.key}:${sign(`${socketId}:private-a`)}` } });
+    raw.send({
+      event: 'pusher:subscribe',
+      data: { channel: 'private-a', auth: `${APP.key}:${sign(`${socketId}:private-a`)}` },
+    });
     await raw.frames.next((f) => f.event === 'pusher_internal:subscription_succeeded' && f.channel === 'private-a');
     raw.ws.close();
   });
@@ -122,13 +150,28 @@ describe('subscriptions', () => {
     const channel = unique('presence-exact');
     const signed = JSON.stringify({ user_id: 'u1', user_info: { name: 'Ann' } });
     const tampered = JSON.stringify({ user_id: 'u2', user_info: { name: 'Ann' } });
-    raw.send({ event: 'pusher:subscribe', data: { channel, auth: `${APP.key}:${sign(`${socketId}:${channel}:${signed}`)}`, channel_data: tampered } });
+    raw.send({
+      event: 'pusher:subscribe',
+      data: { channel, auth: `${APP.key}:${sign(`${socketId}:${channel}:${signed}`)}`, channel_data: tampered },
+    });
     await raw.frames.next((f) => f.event === 'pusher:subscription_error' && f.channel === channel);
     // Same JSON, different spacing: a different string, so a different signature.
-    raw.send({ event: 'pusher:subscribe', data: { channel, auth: `${APP.key}:${sign(`${socketId}:${channel}:${signed}`)}`, channel_data: JSON.stringify(JSON.parse(signed), null, 1) } });
+    raw.send({
+      event: 'pusher:subscribe',
+      data: {
+        channel,
+        auth: `${APP.key}:${sign(`${socketId}:${channel}:${signed}`)}`,
+        channel_data: JSON.stringify(JSON.parse(signed), null, 1),
+      },
+    });
     await raw.frames.count(2, (f) => f.event === 'pusher:subscription_error' && f.channel === channel);
-    raw.send({ event: 'pusher:subscribe', data: { channel, auth: `${APP.key}:${sign(`${socketId}:${channel}:${signed}`)}`, channel_data: signed } });
-    const ok = await raw.frames.next((f) => f.event === 'pusher_internal:subscription_succeeded' && f.channel === channel);
+    raw.send({
+      event: 'pusher:subscribe',
+      data: { channel, auth: `${APP.key}:${sign(`${socketId}:${channel}:${signed}`)}`, channel_data: signed },
+    });
+    const ok = await raw.frames.next(
+      (f) => f.event === 'pusher_internal:subscription_succeeded' && f.channel === channel,
+    );
     expect(ok.data).toEqual({ presence: { ids: ['u1'], hash: { u1: { name: 'Ann' } }, count: 1 } });
     raw.ws.close();
   });
@@ -193,8 +236,19 @@ describe('presence', () => {
     const subscribe = async (raw: (typeof sockets)[number], userId: string) => {
       const socketId = await raw.socketId();
       const channelData = JSON.stringify({ user_id: userId });
-      raw.send({ event: 'pusher:subscribe', data: { channel, auth: `${APP.key}:${sign(`${socketId}:${channel}:${channelData}`)}`, channel_data: channelData } });
-      return raw.frames.next((f) => f.channel === channel && (f.event === 'pusher_internal:subscription_succeeded' || f.event === 'pusher:subscription_error'));
+      raw.send({
+        event: 'pusher:subscribe',
+        data: {
+          channel,
+          auth: `${APP.key}:${sign(`${socketId}:${channel}:${channelData}`)}`,
+          channel_data: channelData,
+        },
+      });
+      return raw.frames.next(
+        (f) =>
+          f.channel === channel &&
+          (f.event === 'pusher_internal:subscription_succeeded' || f.event === 'pusher:subscription_error'),
+      );
     };
     for (let i = 0; i < LIMITS.presenceMembers; i++) {
       expect((await subscribe(sockets[i], `user-${i}`)).event).toBe('pusher_internal:subscription_succeeded');
@@ -218,14 +272,22 @@ describe('client events', () => {
     const annEvents = record(annChannel);
     const bobEvents = new Inbox<{ event: string; data: unknown; userId?: string }>();
     const bobChannel = bob.subscribe(channelName);
-    bobChannel.bind('pusher:subscription_succeeded', () => bobEvents.push({ event: 'pusher:subscription_succeeded', data: null }));
+    bobChannel.bind('pusher:subscription_succeeded', () =>
+      bobEvents.push({ event: 'pusher:subscription_succeeded', data: null }),
+    );
     // Metadata (user_id) reaches callbacks bound by name, not global ones.
-    bobChannel.bind('client-wave', (data: unknown, meta?: { user_id?: string }) => bobEvents.push({ event: 'client-wave', data, userId: meta?.user_id }));
+    bobChannel.bind('client-wave', (data: unknown, meta?: { user_id?: string }) =>
+      bobEvents.push({ event: 'client-wave', data, userId: meta?.user_id }),
+    );
     await annEvents.next((e) => e.event === 'pusher:subscription_succeeded');
     await bobEvents.next((e) => e.event === 'pusher:subscription_succeeded');
 
     expect(annChannel.trigger('client-wave', { hello: 1 })).toBe(true);
-    expect(await bobEvents.next((e) => e.event === 'client-wave')).toEqual({ event: 'client-wave', data: { hello: 1 }, userId: 'ann' });
+    expect(await bobEvents.next((e) => e.event === 'client-wave')).toEqual({
+      event: 'client-wave',
+      data: { hello: 1 },
+      userId: 'ann',
+    });
     await sdk.trigger(channelName, 'marker', {});
     await annEvents.next((e) => e.event === 'marker');
     expect(annEvents.items.filter((e) => e.event === 'client-wave')).toEqual([]);
@@ -241,13 +303,18 @@ describe('client events', () => {
     await raw.frames.count(1, (f) => f.event === 'pusher:error');
     raw.send({ event: 'client-x', channel: 'private-not-mine', data: {} });
     await raw.frames.count(2, (f) => f.event === 'pusher:error');
-    expect(errors().map((f) => (f.data as { message: string }).message)).toEqual([expect.stringContaining('not a private or presence'), expect.stringContaining('not subscribed')]);
+    expect(errors().map((f) => (f.data as { message: string }).message)).toEqual([
+      expect.stringContaining('not a private or presence'),
+      expect.stringContaining('not subscribed'),
+    ]);
 
     const channel = unique('private-limits');
     raw.send({ event: 'pusher:subscribe', data: { channel, auth: `${APP.key}:${sign(`${socketId}:${channel}`)}` } });
     await raw.frames.next((f) => f.event === 'pusher_internal:subscription_succeeded' && f.channel === channel);
     raw.send({ event: 'client-big', channel, data: { blob: 'x'.repeat(LIMITS.messageBytes) } });
-    expect((await raw.frames.count(3, (f) => f.event === 'pusher:error'))[2].data).toMatchObject({ message: expect.stringContaining('larger than') });
+    expect((await raw.frames.count(3, (f) => f.event === 'pusher:error'))[2].data).toMatchObject({
+      message: expect.stringContaining('larger than'),
+    });
 
     for (let i = 0; i < LIMITS.clientEventsPerSecond; i++) raw.send({ event: 'client-burst', channel, data: { i } });
     const limited = await raw.frames.count(4, (f) => f.event === 'pusher:error');
@@ -294,8 +361,13 @@ describe('REST API', () => {
 
   it('answers 401 to a bad signature and 413 to data over 10 KB', async () => {
     await expect(serverSdk(fake, 'wrong-secret').trigger('private-x', 'e', {})).rejects.toMatchObject({ status: 401 });
-    await expect(serverSdk(fake).trigger('private-x', 'e', { blob: 'x'.repeat(LIMITS.messageBytes) })).rejects.toMatchObject({ status: 413 });
-    const unsigned = await fetch(`http://${fake.host}:${fake.port}/apps/${APP.appId}/events`, { method: 'POST', body: '{}' });
+    await expect(
+      serverSdk(fake).trigger('private-x', 'e', { blob: 'x'.repeat(LIMITS.messageBytes) }),
+    ).rejects.toMatchObject({ status: 413 });
+    const unsigned = await fetch(`http://${fake.host}:${fake.port}/apps/${APP.appId}/events`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(unsigned.status).toBe(401);
   });
 });

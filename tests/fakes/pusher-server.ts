@@ -60,10 +60,15 @@ export async function startFakePusher(options: FakePusherOptions): Promise<FakeP
       };
       const match = /^\/app\/([^/]+)$/.exec(url.pathname);
       if (!match) return reject(CLOSE.pathNotFound, `Path not found: ${url.pathname}`);
-      if (match[1] !== options.key) return reject(CLOSE.appNotFound, `App key ${match[1]} not in this cluster. Did you forget to specify the cluster?`);
+      if (match[1] !== options.key)
+        return reject(
+          CLOSE.appNotFound,
+          `App key ${match[1]} not in this cluster. Did you forget to specify the cluster?`,
+        );
       const protocol = url.searchParams.get('protocol');
       if (!protocol) return reject(CLOSE.noProtocol, 'No protocol version supplied');
-      if (Number(protocol) < PROTOCOL_VERSION - 2 || Number(protocol) > PROTOCOL_VERSION) return reject(CLOSE.unsupportedProtocol, `Unsupported protocol version ${protocol}`);
+      if (Number(protocol) < PROTOCOL_VERSION - 2 || Number(protocol) > PROTOCOL_VERSION)
+        return reject(CLOSE.unsupportedProtocol, `Unsupported protocol version ${protocol}`);
       const connection = new PusherConnection(ws, hub, options.activityTimeoutSeconds ?? 120);
       connections.add(connection);
       ws.on('close', () => connections.delete(connection));

@@ -8,7 +8,18 @@ import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApi } from '../../devstack/api';
 import { USER } from '../support/seed-ids';
-import { describeFailure, fuzzRuns, fuzzSeed, httpRequest, keepAliveAgent, parseJson, sendableHeader, ServerErrorLog, startPrivateApi, type HttpResult } from './fuzz-support';
+import {
+  describeFailure,
+  fuzzRuns,
+  fuzzSeed,
+  httpRequest,
+  keepAliveAgent,
+  parseJson,
+  sendableHeader,
+  ServerErrorLog,
+  startPrivateApi,
+  type HttpResult,
+} from './fuzz-support';
 
 const RUNS = fuzzRuns();
 const SEED = fuzzSeed(0x5eed_0003);
@@ -62,12 +73,36 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------
 // Arbitraries
 
-const text = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 8 }));
-const wrongType: fc.Arbitrary<unknown> = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 2 }), fc.dictionary(text, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }), fc.constantFrom(1e308, -0, 2 ** 64));
+const text = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: 'grapheme', maxLength: 8 }),
+  fc.string({ unit: 'binary', maxLength: 8 }),
+);
+const wrongType: fc.Arbitrary<unknown> = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 2 }),
+  fc.dictionary(text, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }),
+  fc.constantFrom(1e308, -0, 2 ** 64),
+);
 const field = fc.oneof({ weight: 3, arbitrary: text }, { weight: 2, arbitrary: wrongType });
 /** Emails that never name a real account (a real seed address would cost a bcrypt round per case). */
 const email = fc.oneof(
-  fc.constantFrom('', 'no-at-sign', '@', 'a@', '@b', 'a@b', 'a b@c.d', `x@${FUZZ_DOMAIN}`, `"q"@${FUZZ_DOMAIN}`, 'A'.repeat(300) + `@${FUZZ_DOMAIN}`, 'dispatcher.north@example', 'DISPATCHER.NORTH@EXAMPLE.COM '),
+  fc.constantFrom(
+    '',
+    'no-at-sign',
+    '@',
+    'a@',
+    '@b',
+    'a@b',
+    'a b@c.d',
+    `x@${FUZZ_DOMAIN}`,
+    `"q"@${FUZZ_DOMAIN}`,
+    'A'.repeat(300) + `@${FUZZ_DOMAIN}`,
+    'dispatcher.north@example',
+    'DISPATCHER.NORTH@EXAMPLE.COM ',
+  ),
   fc.emailAddress().map((e) => e.replace(/@.*$/, `@${FUZZ_DOMAIN}`)),
   text,
 );
@@ -77,7 +112,22 @@ const weakPassword = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('', '
 const anyBody = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
   { weight: 2, arbitrary: text },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', '{', '{"email":', '{"a":1e400}', '[]', 'null', '"x"', '{"email":"\\ud800"}', '['.repeat(5000) + ']'.repeat(5000), '{"__proto__":{"x":1}}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      '{',
+      '{"email":',
+      '{"a":1e400}',
+      '[]',
+      'null',
+      '"x"',
+      '{"email":"\\ud800"}',
+      '['.repeat(5000) + ']'.repeat(5000),
+      '{"__proto__":{"x":1}}',
+    ),
+  },
 );
 
 type Token = string | null;
@@ -97,13 +147,46 @@ interface Case {
   headers: Record<string, string>;
 }
 
-const grantType = fc.oneof(fc.constantFrom('password', 'refresh_token', 'pkce', 'id_token', 'web3', '', 'PASSWORD', 'password&grant_type=refresh_token'), text);
+const grantType = fc.oneof(
+  fc.constantFrom(
+    'password',
+    'refresh_token',
+    'pkce',
+    'id_token',
+    'web3',
+    '',
+    'PASSWORD',
+    'password&grant_type=refresh_token',
+  ),
+  text,
+);
 const tokenCase = fc.record({
   method: fc.constantFrom('POST', 'POST', 'POST', 'GET', 'PUT'),
   path: grantType.map((g) => `/token?grant_type=${encodeURIComponent(g.toWellFormed())}`),
   body: fc.oneof(
-    { weight: 3, arbitrary: fc.record({ email, password: weakPassword, phone: field, gotrue_meta_security: fc.oneof(fc.record({ captcha_token: field }), wrongType) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
-    { weight: 2, arbitrary: fc.record({ refresh_token: fc.oneof(fc.constantFrom('', 'abcdefghijkl', 'a'.repeat(12), '../../etc'), field) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record(
+          {
+            email,
+            password: weakPassword,
+            phone: field,
+            gotrue_meta_security: fc.oneof(fc.record({ captcha_token: field }), wrongType),
+          },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .record(
+          { refresh_token: fc.oneof(fc.constantFrom('', 'abcdefghijkl', 'a'.repeat(12), '../../etc'), field) },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
+    },
     { weight: 2, arbitrary: anyBody },
   ),
 });
@@ -111,7 +194,22 @@ const signupCase = fc.record({
   method: fc.constantFrom('POST', 'POST', 'GET'),
   path: fc.constantFrom('/signup', '/signup/', '/signup?redirect_to=javascript:alert(1)'),
   body: fc.oneof(
-    { weight: 3, arbitrary: fc.record({ email, password: weakPassword, phone: field, data: fc.oneof(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), wrongType), channel: field, code_challenge: field }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record(
+          {
+            email,
+            password: weakPassword,
+            phone: field,
+            data: fc.oneof(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), wrongType),
+            channel: field,
+            code_challenge: field,
+          },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
+    },
     { weight: 2, arbitrary: anyBody },
   ),
 });
@@ -119,24 +217,70 @@ const userCase = fc.record({
   method: fc.constantFrom('GET', 'PUT', 'PUT', 'POST', 'DELETE'),
   path: fc.constantFrom('/user', '/user/', '/user?x=1'),
   body: fc.oneof(
-    { weight: 3, arbitrary: fc.record({ email, password: weakPassword, data: fc.oneof(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), wrongType), app_metadata: fc.oneof(fc.constant({ role: 'service_role' }), wrongType), nonce: field }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record(
+          {
+            email,
+            password: weakPassword,
+            data: fc.oneof(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), wrongType),
+            app_metadata: fc.oneof(fc.constant({ role: 'service_role' }), wrongType),
+            nonce: field,
+          },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
+    },
     { weight: 2, arbitrary: anyBody },
   ),
 });
 const logoutCase = fc.record({
   method: fc.constantFrom('POST', 'POST', 'GET'),
-  path: fc.oneof(fc.constantFrom('/logout', '/logout?scope=global', '/logout?scope=local', '/logout?scope=others'), text.map((s) => `/logout?scope=${encodeURIComponent(s.toWellFormed())}`)),
+  path: fc.oneof(
+    fc.constantFrom('/logout', '/logout?scope=global', '/logout?scope=local', '/logout?scope=others'),
+    text.map((s) => `/logout?scope=${encodeURIComponent(s.toWellFormed())}`),
+  ),
   body: fc.option(anyBody, { nil: undefined }),
 });
 const adminCase = fc.record({
   method: fc.constantFrom('GET', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
   path: fc.oneof(
-    fc.constantFrom('/admin/users', '/admin/users?page=0', '/admin/users?page=-1&per_page=99999999999', '/admin/users?per_page=abc', '/admin/users/', '/admin/users//x', '/admin/users/%zz', '/admin/', '/admin/audit'),
-    fc.oneof(fc.uuid(), fc.constantFrom(USER.dispatcherNorth, 'me', '..', '%2e%2e'), text.map((s) => encodeURIComponent(s.toWellFormed()))).map((id) => `/admin/users/${id}`),
+    fc.constantFrom(
+      '/admin/users',
+      '/admin/users?page=0',
+      '/admin/users?page=-1&per_page=99999999999',
+      '/admin/users?per_page=abc',
+      '/admin/users/',
+      '/admin/users//x',
+      '/admin/users/%zz',
+      '/admin/',
+      '/admin/audit',
+    ),
+    fc
+      .oneof(
+        fc.uuid(),
+        fc.constantFrom(USER.dispatcherNorth, 'me', '..', '%2e%2e'),
+        text.map((s) => encodeURIComponent(s.toWellFormed())),
+      )
+      .map((id) => `/admin/users/${id}`),
   ),
   body: fc.option(
     fc.oneof(
-      fc.record({ email, password: weakPassword, role: fc.oneof(fc.constantFrom('service_role', 'supabase_admin'), field), app_metadata: fc.oneof(fc.constant({ role: 'service_role' }), wrongType), ban_duration: fc.oneof(fc.constantFrom('none', '1h', '-1s', '99999999999h', 'forever'), field), email_confirm: fc.oneof(fc.boolean(), wrongType), should_soft_delete: fc.oneof(fc.boolean(), wrongType) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)),
+      fc
+        .record(
+          {
+            email,
+            password: weakPassword,
+            role: fc.oneof(fc.constantFrom('service_role', 'supabase_admin'), field),
+            app_metadata: fc.oneof(fc.constant({ role: 'service_role' }), wrongType),
+            ban_duration: fc.oneof(fc.constantFrom('none', '1h', '-1s', '99999999999h', 'forever'), field),
+            email_confirm: fc.oneof(fc.boolean(), wrongType),
+            should_soft_delete: fc.oneof(fc.boolean(), wrongType),
+          },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
       anyBody,
     ),
     { nil: undefined },
@@ -145,8 +289,17 @@ const adminCase = fc.record({
 
 const headers = fc.record(
   {
-    'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', ''),
-    'x-supabase-api-version': fc.oneof(fc.constantFrom('2024-01-01', '2023-12-31', '2024-13-45', '9999-99-99', '0000-00-00', 'latest'), text),
+    'content-type': fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin1',
+      '',
+    ),
+    'x-supabase-api-version': fc.oneof(
+      fc.constantFrom('2024-01-01', '2023-12-31', '2024-13-45', '9999-99-99', '0000-00-00', 'latest'),
+      text,
+    ),
     'x-jwt-aud': fc.oneof(fc.constantFrom('authenticated', '', 'admin'), text),
     'x-client-info': text,
     'x-forwarded-for': fc.oneof(fc.ipV4(), text),
@@ -157,12 +310,25 @@ const headers = fc.record(
 
 const fuzzCase: fc.Arbitrary<Case> = fc
   .tuple(
-    fc.oneof({ weight: 3, arbitrary: tokenCase }, { weight: 2, arbitrary: signupCase }, { weight: 2, arbitrary: userCase }, { weight: 1, arbitrary: logoutCase }, { weight: 2, arbitrary: adminCase }),
+    fc.oneof(
+      { weight: 3, arbitrary: tokenCase },
+      { weight: 2, arbitrary: signupCase },
+      { weight: 2, arbitrary: userCase },
+      { weight: 1, arbitrary: logoutCase },
+      { weight: 2, arbitrary: adminCase },
+    ),
     tokenChoice,
     fc.oneof({ weight: 4, arbitrary: fc.constant<Token>('anon') }, { weight: 1, arbitrary: tokenChoice }),
     headers,
   )
-  .map(([route, token, apikey, h]) => ({ method: route.method, path: route.path, body: route.body, token, apikey, headers: h }));
+  .map(([route, token, apikey, h]) => ({
+    method: route.method,
+    path: route.path,
+    body: route.body,
+    token,
+    apikey,
+    headers: h,
+  }));
 
 // ---------------------------------------------------------------------------
 
@@ -200,9 +366,11 @@ function problemOf(c: Case, res: HttpResult): string | null {
   }
   if (res.status < 400) return `status ${res.status}`;
   const parsed = parseJson(res.text);
-  if (!parsed.ok || !isAuthError(parsed.value)) return `not a GoTrue error body: ${res.status} ${JSON.stringify(res.headers)} ${res.text.slice(0, 300)}`;
+  if (!parsed.ok || !isAuthError(parsed.value))
+    return `not a GoTrue error body: ${res.status} ${JSON.stringify(res.headers)} ${res.text.slice(0, 300)}`;
   const code = res.headers['x-sb-error-code'];
-  if ((parsed.value as { error?: unknown }).error === undefined && typeof code !== 'string') return 'error without x-sb-error-code header';
+  if ((parsed.value as { error?: unknown }).error === undefined && typeof code !== 'string')
+    return 'error without x-sb-error-code header';
   return null;
 }
 
@@ -212,37 +380,51 @@ async function healthy(): Promise<void> {
 }
 
 describe(`Auth endpoints under ${RUNS} fuzzed requests (seed ${SEED})`, () => {
-  it('answers every request with a GoTrue 4xx error, never a 5xx or a success for forged input', { timeout: 600_000 }, async () => {
-    const started = Date.now();
-    const batches = Math.ceil(RUNS / CONCURRENCY);
-    let cases = 0;
-    const statuses = new Map<number, number>();
-    try {
-      await fc.assert(
-        fc.asyncProperty(fc.array(fuzzCase, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (batch) => {
-          const mark = log.lines.length;
-          const results = await Promise.all(batch.map(send));
-          for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-          const problems = batch.flatMap((c, i) => {
-            const problem = problemOf(c, results[i]);
-            return problem ? [`${c.method} /auth/v1${c.path} token=${c.token} apikey=${c.apikey} headers=${JSON.stringify(c.headers)} body=${c.body?.slice(0, 300)}\n  → ${problem}`] : [];
-          });
-          if (problems.length > 0) throw new Error(problems.join('\n'));
-          const logged = log.since(mark);
-          if (logged.length > 0) throw new Error(`server logged an internal error:\n${logged.join('\n')}`);
-          const previous = cases;
-          cases += batch.length;
-          if (Math.floor(cases / HEALTH_EVERY) > Math.floor(previous / HEALTH_EVERY)) await healthy();
-        }),
-        { numRuns: batches, seed: SEED },
-      );
-    } catch (err) {
-      throw new Error(`auth fuzz failed (seed ${SEED}; replay with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}):\n${describeFailure(err)}`);
-    } finally {
-      console.info(`[fuzz] auth: ${cases} requests in ${Date.now() - started} ms (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-    }
-    await healthy();
-    const [{ made }] = await sql<{ made: number }[]>`select count(*)::int as made from auth.users where email like ${`%@${FUZZ_DOMAIN}`}`;
-    expect(made, 'fuzzed sign-ups created accounts').toBe(0);
-  });
+  it(
+    'answers every request with a GoTrue 4xx error, never a 5xx or a success for forged input',
+    { timeout: 600_000 },
+    async () => {
+      const started = Date.now();
+      const batches = Math.ceil(RUNS / CONCURRENCY);
+      let cases = 0;
+      const statuses = new Map<number, number>();
+      try {
+        await fc.assert(
+          fc.asyncProperty(fc.array(fuzzCase, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (batch) => {
+            const mark = log.lines.length;
+            const results = await Promise.all(batch.map(send));
+            for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+            const problems = batch.flatMap((c, i) => {
+              const problem = problemOf(c, results[i]);
+              return problem
+                ? [
+                    `${c.method} /auth/v1${c.path} token=${c.token} apikey=${c.apikey} headers=${JSON.stringify(c.headers)} body=${c.body?.slice(0, 300)}\n  → ${problem}`,
+                  ]
+                : [];
+            });
+            if (problems.length > 0) throw new Error(problems.join('\n'));
+            const logged = log.since(mark);
+            if (logged.length > 0) throw new Error(`server logged an internal error:\n${logged.join('\n')}`);
+            const previous = cases;
+            cases += batch.length;
+            if (Math.floor(cases / HEALTH_EVERY) > Math.floor(previous / HEALTH_EVERY)) await healthy();
+          }),
+          { numRuns: batches, seed: SEED },
+        );
+      } catch (err) {
+        throw new Error(
+          `auth fuzz failed (seed ${SEED}; replay with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}):\n${describeFailure(err)}`,
+        );
+      } finally {
+        console.info(
+          `[fuzz] auth: ${cases} requests in ${Date.now() - started} ms (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+        );
+      }
+      await healthy();
+      const [{ made }] = await sql<
+        { made: number }[]
+      >`select count(*)::int as made from auth.users where email like ${`%@${FUZZ_DOMAIN}`}`;
+      expect(made, 'fuzzed sign-ups created accounts').toBe(0);
+    },
+  );
 });

@@ -58,14 +58,19 @@ export function httpRequest(
 ): Promise<HttpResult> {
   const url = new URL(baseUrl);
   // Node frames a GET/DELETE body only with an explicit length (else the bytes would read as the next request).
-  const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
+  const headers =
+    init.body === undefined
+      ? init.headers
+      : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
   return new Promise((resolve, reject) => {
     const req = http.request(
       { agent, host: url.hostname, port: url.port, path, method: init.method ?? 'GET', headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );

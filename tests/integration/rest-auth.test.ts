@@ -3,7 +3,16 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPOT, USER } from '../support/db';
-import { anonClient, rawRequest, serviceClient, startRestGateway, tokenClient, userClient, userToken, type RestTestStack } from './rest-helpers';
+import {
+  anonClient,
+  rawRequest,
+  serviceClient,
+  startRestGateway,
+  tokenClient,
+  userClient,
+  userToken,
+  type RestTestStack,
+} from './rest-helpers';
 
 let stack: RestTestStack;
 
@@ -39,7 +48,9 @@ describe('row-level security through REST', () => {
   });
 
   it('shows a driver only the shipments assigned to them', async () => {
-    const [{ count }] = await stack.sql<{ count: number }[]>`select count(*)::int from public.shipments where driver_id = ${USER.driverNorth1}`;
+    const [{ count }] = await stack.sql<
+      { count: number }[]
+    >`select count(*)::int from public.shipments where driver_id = ${USER.driverNorth1}`;
     const rows = await visibleShipments(await userClient(stack, USER.driverNorth1));
     expect(rows).toHaveLength(count);
     expect(count).toBeGreaterThan(0);
@@ -80,7 +91,12 @@ describe('row-level security through REST', () => {
       const client = await userClient(stack, USER.dispatcherNorth);
       const { data, error } = await client.rpc(fn);
       expect(error).toBeNull();
-      expect(data).toMatchObject({ uid: USER.dispatcherNorth, role: 'authenticated', method: 'POST', path: `/rpc/${fn}` });
+      expect(data).toMatchObject({
+        uid: USER.dispatcherNorth,
+        role: 'authenticated',
+        method: 'POST',
+        path: `/rpc/${fn}`,
+      });
       expect(String((data as { client: string }).client)).toContain('supabase-js');
     } finally {
       await stack.sql.unsafe(`drop function public.${fn}()`);
@@ -136,7 +152,8 @@ describe('JWT verification', () => {
   });
 
   it('answers 401 for a role that does not exist and 403 for one the API may not take', async () => {
-    const mint = (role: string) => new SignJWT({ role }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(secret());
+    const mint = (role: string) =>
+      new SignJWT({ role }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(secret());
     const missing = await rawRequest(stack, '/shipments', { token: await mint('nobody_here') });
     expect(missing.status).toBe(401);
     expect(missing.body).toMatchObject({ code: '22023', message: 'role "nobody_here" does not exist' });
@@ -146,7 +163,10 @@ describe('JWT verification', () => {
   });
 
   it('runs a valid token without a role claim as anon', async () => {
-    const token = await new SignJWT({ sub: USER.dispatcherHq }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(secret());
+    const token = await new SignJWT({ sub: USER.dispatcherHq })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(secret());
     const res = await rawRequest(stack, '/shipments?select=id', { token });
     expect(res.status).toBe(200);
     expect(res.body).toEqual([]);

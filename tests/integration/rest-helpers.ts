@@ -46,7 +46,12 @@ const clientOptions = {
 };
 
 /** A signed-in user's access token, as GoTrue would mint it. */
-export async function userToken(secret: string, userId: string, claims: Record<string, unknown> = {}, expiresIn = '1h'): Promise<string> {
+export async function userToken(
+  secret: string,
+  userId: string,
+  claims: Record<string, unknown> = {},
+  expiresIn = '1h',
+): Promise<string> {
   return new SignJWT({ role: 'authenticated', aud: 'authenticated', ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(userId)
@@ -104,7 +109,10 @@ export function throwawayName(prefix: string): string {
  * child table with a foreign key, so filters, embedding and writes can be
  * proved without touching the sample data other files read.
  */
-export async function createThrowawayTables(sql: Sql, name: string): Promise<{ items: string; notes: string; drop(): Promise<void> }> {
+export async function createThrowawayTables(
+  sql: Sql,
+  name: string,
+): Promise<{ items: string; notes: string; drop(): Promise<void> }> {
   const items = name;
   const notes = `${name}_notes`;
   await sql.unsafe(`

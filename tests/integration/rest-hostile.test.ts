@@ -3,7 +3,14 @@
 // nothing a client sends takes the gateway down.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayTables, rawRequest, serviceClient, startRestGateway, throwawayName, type RestTestStack } from './rest-helpers';
+import {
+  createThrowawayTables,
+  rawRequest,
+  serviceClient,
+  startRestGateway,
+  throwawayName,
+  type RestTestStack,
+} from './rest-helpers';
 
 let stack: RestTestStack;
 let db: SupabaseClient;
@@ -54,11 +61,18 @@ describe('SQL injection', () => {
       expect((res.body as { code: string }).code, path).toMatch(/^(PGRST\d+|42703)$/);
     }
     const writes = [
-      { path: `/${t}?on_conflict=${encodeURIComponent(`sku) do update set qty = 0; --`)}`, prefer: 'resolution=merge-duplicates' },
+      {
+        path: `/${t}?on_conflict=${encodeURIComponent(`sku) do update set qty = 0; --`)}`,
+        prefer: 'resolution=merge-duplicates',
+      },
       { path: `/${t}?columns=${encodeURIComponent(`"sku","qty) values ('x', 0); --"`)}`, prefer: '' },
     ];
     for (const { path, prefer } of writes) {
-      const res = await rawRequest(stack, path, { method: 'POST', headers: { 'content-type': 'application/json', prefer }, body: '{"sku":"H-3"}' });
+      const res = await rawRequest(stack, path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer },
+        body: '{"sku":"H-3"}',
+      });
       expect(res.status, path).toBe(400);
     }
     await unchanged();
@@ -78,15 +92,21 @@ describe('SQL injection', () => {
     expect(update.error?.code).toBe('22P02');
     const rpcName = await db.rpc(`allowed_next_statuses"(null); drop table ${tables.items}; --`, {});
     expect(rpcName.status).toBe(404);
-    const rpcArgs = await db.rpc('allowed_next_statuses', { current_status: `pending'::public.shipment_status); drop table x; --` });
+    const rpcArgs = await db.rpc('allowed_next_statuses', {
+      current_status: `pending'::public.shipment_status); drop table x; --`,
+    });
     expect(rpcArgs.status).toBe(400);
-    const rpcArgName = await db.rpc('allowed_next_statuses', { [`current_status" text); drop table x; --`]: 'pending' });
+    const rpcArgName = await db.rpc('allowed_next_statuses', {
+      [`current_status" text); drop table x; --`]: 'pending',
+    });
     expect(rpcArgName.status).toBe(404);
     await unchanged();
   });
 
   it('rejects writes to columns that do not exist, whatever their names', async () => {
-    const { status, error } = await db.from(tables.items).insert({ sku: 'H-9', [`qty") values (1); drop table x; --`]: 1 });
+    const { status, error } = await db
+      .from(tables.items)
+      .insert({ sku: 'H-9', [`qty") values (1); drop table x; --`]: 1 });
     expect(status).toBe(400);
     expect(error?.code).toBe('PGRST204');
     await unchanged();
@@ -96,7 +116,11 @@ describe('SQL injection', () => {
 describe('bodies and headers', () => {
   it('answers 413 for a body over the limit, and keeps serving', async () => {
     const big = JSON.stringify({ sku: 'H-big', title: 'x'.repeat(100 * 1024) });
-    const res = await rawRequest(stack, `/${tables.items}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    const res = await rawRequest(stack, `/${tables.items}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
     expect(res.status).toBe(413);
     const after = await db.from(tables.items).select('sku').order('sku');
     expect(after.data).toEqual([{ sku: 'H-1' }, { sku: 'H-2' }]);
@@ -104,11 +128,19 @@ describe('bodies and headers', () => {
 
   it('answers 400 PGRST102 for invalid JSON and for a body of the wrong shape', async () => {
     for (const body of ['{"sku": ', 'nonsense', '[1, 2]', '"text"']) {
-      const res = await rawRequest(stack, `/${tables.items}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await rawRequest(stack, `/${tables.items}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(res.status, body).toBe(400);
       expect((res.body as { code: string }).code, body).toBe('PGRST102');
     }
-    const patch = await rawRequest(stack, `/${tables.items}?sku=eq.H-1`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '[{"qty": 1}]' });
+    const patch = await rawRequest(stack, `/${tables.items}?sku=eq.H-1`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: '[{"qty": 1}]',
+    });
     expect(patch.status).toBe(400);
     await unchanged();
   });
@@ -133,11 +165,19 @@ describe('bodies and headers', () => {
       expect(res.status, path).toBeGreaterThanOrEqual(400);
       expect(res.status, path).toBeLessThan(500);
     }
-    const put = await rawRequest(stack, `/${tables.items}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const put = await rawRequest(stack, `/${tables.items}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(put.status).toBe(405);
     const csv = await rawRequest(stack, `/${tables.items}`, { headers: { accept: 'text/csv' } });
     expect(csv.status).toBe(406);
-    const form = await rawRequest(stack, `/${tables.items}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'sku=x' });
+    const form = await rawRequest(stack, `/${tables.items}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'sku=x',
+    });
     expect(form.status).toBe(415);
     await unchanged();
   });
@@ -145,7 +185,9 @@ describe('bodies and headers', () => {
   it('stops runaway statements with the statement timeout, and keeps serving', async () => {
     const short = await startRestGateway({ DEVSTACK_REST_STATEMENT_TIMEOUT_MS: '200' });
     const fn = throwawayName('rest_hostile_slow');
-    await stack.sql.unsafe(`create function public.${fn}() returns integer language sql as $$ select 1 from pg_sleep(5) $$`);
+    await stack.sql.unsafe(
+      `create function public.${fn}() returns integer language sql as $$ select 1 from pg_sleep(5) $$`,
+    );
     try {
       const slow = await serviceClient(short).rpc(fn);
       expect(slow.status).toBe(500);

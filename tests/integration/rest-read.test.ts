@@ -3,7 +3,14 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPOT, USER } from '../support/db';
-import { createThrowawayTables, rawRequest, serviceClient, startRestGateway, throwawayName, type RestTestStack } from './rest-helpers';
+import {
+  createThrowawayTables,
+  rawRequest,
+  serviceClient,
+  startRestGateway,
+  throwawayName,
+  type RestTestStack,
+} from './rest-helpers';
 
 const seedDepots = `depot_id=in.(${DEPOT.north},${DEPOT.south})`;
 let stack: RestTestStack;
@@ -40,18 +47,32 @@ describe('GET /', () => {
 
 describe('select', () => {
   it('returns the listed columns, renamed by alias and cast', async () => {
-    const { data, error } = await db.from('shipments').select('ref:reference, version::text, status').eq('reference', 'NOR-1001');
+    const { data, error } = await db
+      .from('shipments')
+      .select('ref:reference, version::text, status')
+      .eq('reference', 'NOR-1001');
     expect(error).toBeNull();
     expect(data).toEqual([{ ref: 'NOR-1001', version: '1', status: 'pending' }]);
   });
 
   it('expands * to every column', async () => {
     const { data } = await db.from('depots').select('*').eq('id', DEPOT.north).single();
-    expect(Object.keys(data ?? {}).sort()).toEqual(['created_at', 'id', 'max_lat', 'max_lng', 'min_lat', 'min_lng', 'name']);
+    expect(Object.keys(data ?? {}).sort()).toEqual([
+      'created_at',
+      'id',
+      'max_lat',
+      'max_lng',
+      'min_lat',
+      'min_lng',
+      'name',
+    ]);
   });
 
   it('reads into JSON columns with -> and ->>', async () => {
-    const { data } = await db.from(tables.items).select('sku, country:doc->origin->>country, grade:doc->grade').eq('sku', 'A-1');
+    const { data } = await db
+      .from(tables.items)
+      .select('sku, country:doc->origin->>country, grade:doc->grade')
+      .eq('sku', 'A-1');
     expect(data).toEqual([{ sku: 'A-1', country: 'NZ', grade: 1 }]);
   });
 });
@@ -93,8 +114,16 @@ describe('embedding', () => {
   });
 
   it('disambiguates by foreign key constraint name or column', async () => {
-    const byConstraint = await db.from('shipments').select('reference, driver:profiles!shipments_driver_id_fkey(full_name)').eq('reference', 'NOR-1003').single();
-    const byColumn = await db.from('shipments').select('reference, driver:profiles!driver_id(full_name)').eq('reference', 'NOR-1003').single();
+    const byConstraint = await db
+      .from('shipments')
+      .select('reference, driver:profiles!shipments_driver_id_fkey(full_name)')
+      .eq('reference', 'NOR-1003')
+      .single();
+    const byColumn = await db
+      .from('shipments')
+      .select('reference, driver:profiles!driver_id(full_name)')
+      .eq('reference', 'NOR-1003')
+      .single();
     expect(byConstraint.data).toEqual({ reference: 'NOR-1003', driver: { full_name: 'Niko Rivera' } });
     expect(byColumn.data).toEqual(byConstraint.data);
   });
@@ -107,11 +136,17 @@ describe('embedding', () => {
     expect(error).toBeNull();
     expect(data!.length).toBe(count);
     expect(count).toBeGreaterThan(0);
-    expect(data!.every((row) => (row.profiles as unknown as { full_name: string }).full_name === 'Niko Rivera')).toBe(true);
+    expect(data!.every((row) => (row.profiles as unknown as { full_name: string }).full_name === 'Niko Rivera')).toBe(
+      true,
+    );
   });
 
   it('spreads a to-one embed into the parent with ...', async () => {
-    const { data } = await db.from('shipments').select('reference, ...depots(depot_name:name)').eq('reference', 'SOU-1001').single();
+    const { data } = await db
+      .from('shipments')
+      .select('reference, ...depots(depot_name:name)')
+      .eq('reference', 'SOU-1001')
+      .single();
     expect(data).toEqual({ reference: 'SOU-1001', depot_name: 'South Depot' });
   });
 
@@ -189,13 +224,21 @@ describe('order, limit, range, count', () => {
 
   it('pages with range() and reports the exact count in Content-Range (206 for a partial page)', async () => {
     // Only the seed depots: other test files create depots of their own in parallel.
-    const { data, count, status } = await db.from('shipments').select('id', { count: 'exact' }).in('depot_id', [DEPOT.north, DEPOT.south]).range(0, 24);
+    const { data, count, status } = await db
+      .from('shipments')
+      .select('id', { count: 'exact' })
+      .in('depot_id', [DEPOT.north, DEPOT.south])
+      .range(0, 24);
     expect(data).toHaveLength(25);
     expect(count).toBe(60);
     expect(status).toBe(206);
-    const res = await rawRequest(stack, `/shipments?select=id&limit=25&${seedDepots}`, { headers: { prefer: 'count=exact' } });
+    const res = await rawRequest(stack, `/shipments?select=id&limit=25&${seedDepots}`, {
+      headers: { prefer: 'count=exact' },
+    });
     expect(res.headers.get('content-range')).toBe('0-24/60');
-    const offset = await rawRequest(stack, `/shipments?select=id&limit=5&offset=55&${seedDepots}`, { headers: { prefer: 'count=exact' } });
+    const offset = await rawRequest(stack, `/shipments?select=id&limit=5&offset=55&${seedDepots}`, {
+      headers: { prefer: 'count=exact' },
+    });
     expect(offset.headers.get('content-range')).toBe('55-59/60');
   });
 
@@ -210,16 +253,23 @@ describe('order, limit, range, count', () => {
   });
 
   it('honours the Range header and answers 416 beyond the end', async () => {
-    const ranged = await rawRequest(stack, `/shipments?select=id&${seedDepots}`, { headers: { range: '10-14', prefer: 'count=exact' } });
+    const ranged = await rawRequest(stack, `/shipments?select=id&${seedDepots}`, {
+      headers: { range: '10-14', prefer: 'count=exact' },
+    });
     expect((ranged.body as unknown[]).length).toBe(5);
     expect(ranged.headers.get('content-range')).toBe('10-14/60');
-    const beyond = await rawRequest(stack, `/shipments?select=id&offset=100&${seedDepots}`, { headers: { prefer: 'count=exact' } });
+    const beyond = await rawRequest(stack, `/shipments?select=id&offset=100&${seedDepots}`, {
+      headers: { prefer: 'count=exact' },
+    });
     expect(beyond.status).toBe(416);
     expect((beyond.body as { code: string }).code).toBe('PGRST103');
   });
 
   it('counts without rows with head: true', async () => {
-    const { data, count, status } = await db.from('shipments').select('*', { count: 'exact', head: true }).eq('depot_id', DEPOT.north);
+    const { data, count, status } = await db
+      .from('shipments')
+      .select('*', { count: 'exact', head: true })
+      .eq('depot_id', DEPOT.north);
     expect(status).toBe(200);
     expect(data).toBeNull();
     expect(count).toBe(30);
@@ -253,7 +303,11 @@ describe('errors for unknown names', () => {
   });
 
   it('answers 400 42703 for an unknown column in select, filter or order', async () => {
-    for (const query of [db.from('shipments').select('nope'), db.from('shipments').select('id').eq('nope', 1), db.from('shipments').select('id').order('nope')]) {
+    for (const query of [
+      db.from('shipments').select('nope'),
+      db.from('shipments').select('id').eq('nope', 1),
+      db.from('shipments').select('id').order('nope'),
+    ]) {
       const { error, status } = await query;
       expect(status).toBe(400);
       expect(error?.code).toBe('42703');

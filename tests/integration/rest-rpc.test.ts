@@ -4,7 +4,14 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPOT, USER } from '../support/db';
-import { createThrowawayTables, serviceClient, startRestGateway, throwawayName, userClient, type RestTestStack } from './rest-helpers';
+import {
+  createThrowawayTables,
+  serviceClient,
+  startRestGateway,
+  throwawayName,
+  userClient,
+  type RestTestStack,
+} from './rest-helpers';
 
 let stack: RestTestStack;
 let db: SupabaseClient;
@@ -51,7 +58,10 @@ describe('rpc', () => {
   });
 
   it('returns a set of rows that select, filters, order and count apply to', async () => {
-    const { data, count } = await db.rpc(`${fn}_items`, { min_qty: 2 }, { count: 'exact' }).select('sku').order('qty', { ascending: false });
+    const { data, count } = await db
+      .rpc(`${fn}_items`, { min_qty: 2 }, { count: 'exact' })
+      .select('sku')
+      .order('qty', { ascending: false });
     expect(data).toEqual([{ sku: 'R-3' }, { sku: 'R-2' }]);
     expect(count).toBe(2);
     const single = await db.rpc(`${fn}_items`, { min_qty: 1 }).eq('sku', 'R-1').select('sku, qty').single();
@@ -82,7 +92,10 @@ describe('rpc', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.error?.code).toBe('PGRST202');
     const wrongArgs = await db.rpc(`${fn}_add`, { x: 1 });
-    expect(wrongArgs.error).toMatchObject({ code: 'PGRST202', message: `Could not find the function public.${fn}_add(x) in the schema cache` });
+    expect(wrongArgs.error).toMatchObject({
+      code: 'PGRST202',
+      message: `Could not find the function public.${fn}_add(x) in the schema cache`,
+    });
   });
 
   it('answers 400 P0001 with the message and hint of a raised exception', async () => {
@@ -94,7 +107,9 @@ describe('rpc', () => {
   it('runs the app functions as the caller (depot_watermark answers only for members)', async () => {
     const member = await (await userClient(stack, USER.dispatcherNorth)).rpc('depot_watermark', { depot: DEPOT.north });
     expect(typeof member.data).toBe('number');
-    const outsider = await (await userClient(stack, USER.dispatcherSouth)).rpc('depot_watermark', { depot: DEPOT.north });
+    const outsider = await (
+      await userClient(stack, USER.dispatcherSouth)
+    ).rpc('depot_watermark', { depot: DEPOT.north });
     expect(outsider.error).toBeNull();
     expect(outsider.data).toBeNull();
     const statuses = await db.rpc('allowed_next_statuses', { current_status: 'assigned' });

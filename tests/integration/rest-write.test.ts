@@ -4,7 +4,14 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayTables, rawRequest, serviceClient, startRestGateway, throwawayName, type RestTestStack } from './rest-helpers';
+import {
+  createThrowawayTables,
+  rawRequest,
+  serviceClient,
+  startRestGateway,
+  throwawayName,
+  type RestTestStack,
+} from './rest-helpers';
 
 let stack: RestTestStack;
 let db: SupabaseClient;
@@ -44,17 +51,33 @@ describe('insert', () => {
   });
 
   it('returns the inserted rows, shaped by select, with return=representation', async () => {
-    const { data, status } = await db.from(tables.items).insert({ sku: 'I-2', title: 'Two', tags: ['a', 'b'], doc: { k: [1, 2] } }).select('sku, title, tags, doc').single();
+    const { data, status } = await db
+      .from(tables.items)
+      .insert({ sku: 'I-2', title: 'Two', tags: ['a', 'b'], doc: { k: [1, 2] } })
+      .select('sku, title, tags, doc')
+      .single();
     expect(status).toBe(201);
     expect(data).toEqual({ sku: 'I-2', title: 'Two', tags: ['a', 'b'], doc: { k: [1, 2] } });
   });
 
   it('inserts a bulk array over the union of keys: missing keys become null, or defaults with defaultToNull: false', async () => {
-    const nulls = await db.from(tables.items).insert([{ sku: 'I-3', title: 'Three' }, { sku: 'I-4', doc: { x: 1 } }]).select('sku, title, doc');
+    const nulls = await db
+      .from(tables.items)
+      .insert([
+        { sku: 'I-3', title: 'Three' },
+        { sku: 'I-4', doc: { x: 1 } },
+      ])
+      .select('sku, title, doc');
     expect(nulls.error).toMatchObject({ code: '23502' });
     const defaults = await db
       .from(tables.items)
-      .insert([{ sku: 'I-3', title: 'Three' }, { sku: 'I-4', doc: { x: 1 } }], { defaultToNull: false })
+      .insert(
+        [
+          { sku: 'I-3', title: 'Three' },
+          { sku: 'I-4', doc: { x: 1 } },
+        ],
+        { defaultToNull: false },
+      )
       .select('sku, title, doc');
     expect(defaults.error).toBeNull();
     expect(defaults.data).toEqual([
@@ -67,7 +90,13 @@ describe('insert', () => {
     const { data: item } = await db.from(tables.items).insert({ sku: 'I-5' }).select('id').single();
     const { data, count } = await db
       .from(tables.notes)
-      .insert([{ item_id: item!.id, body: 'n1' }, { item_id: item!.id, body: 'n2' }], { count: 'exact' })
+      .insert(
+        [
+          { item_id: item!.id, body: 'n1' },
+          { item_id: item!.id, body: 'n2' },
+        ],
+        { count: 'exact' },
+      )
       .select(`body, item:${tables.items}(sku)`);
     expect(count).toBe(2);
     expect(data).toEqual([
@@ -89,7 +118,10 @@ describe('insert', () => {
   it('answers PGRST204 for a column the table does not have', async () => {
     const { error, status } = await db.from(tables.items).insert({ sku: 'I-7', colour: 'red' });
     expect(status).toBe(400);
-    expect(error).toMatchObject({ code: 'PGRST204', message: `Could not find the 'colour' column of '${tables.items}' in the schema cache` });
+    expect(error).toMatchObject({
+      code: 'PGRST204',
+      message: `Could not find the 'colour' column of '${tables.items}' in the schema cache`,
+    });
   });
 
   it('maps constraint errors: unique 409, foreign key 409, check 400, bad input 400', async () => {
@@ -106,7 +138,10 @@ describe('insert', () => {
 describe('upsert', () => {
   it('merges duplicates on the on_conflict column', async () => {
     await db.from(tables.items).insert({ sku: 'U-1', qty: 1, title: 'first' });
-    const { data, status } = await db.from(tables.items).upsert({ sku: 'U-1', qty: 9 }, { onConflict: 'sku' }).select('sku, qty, title');
+    const { data, status } = await db
+      .from(tables.items)
+      .upsert({ sku: 'U-1', qty: 9 }, { onConflict: 'sku' })
+      .select('sku, qty, title');
     expect(status).toBe(201);
     expect(data).toEqual([{ sku: 'U-1', qty: 9, title: 'first' }]);
   });
@@ -114,7 +149,13 @@ describe('upsert', () => {
   it('ignores duplicates when asked, inserting only new rows', async () => {
     const { data } = await db
       .from(tables.items)
-      .upsert([{ sku: 'U-1', qty: 100 }, { sku: 'U-2', qty: 2 }], { onConflict: 'sku', ignoreDuplicates: true })
+      .upsert(
+        [
+          { sku: 'U-1', qty: 100 },
+          { sku: 'U-2', qty: 2 },
+        ],
+        { onConflict: 'sku', ignoreDuplicates: true },
+      )
       .select('sku, qty');
     expect(data).toEqual([{ sku: 'U-2', qty: 2 }]);
     const [row] = await stack.sql.unsafe(`select qty from public.${tables.items} where sku = 'U-1'`);
@@ -123,17 +164,30 @@ describe('upsert', () => {
 
   it('uses the primary key when no on_conflict is given', async () => {
     const { data: first } = await db.from(tables.items).insert({ sku: 'U-3', qty: 1 }).select('id').single();
-    const { data } = await db.from(tables.items).upsert({ id: first!.id, sku: 'U-3', qty: 5 }).select('id, qty').single();
+    const { data } = await db
+      .from(tables.items)
+      .upsert({ id: first!.id, sku: 'U-3', qty: 5 })
+      .select('id, qty')
+      .single();
     expect(data).toEqual({ id: first!.id, qty: 5 });
   });
 });
 
 describe('update and delete', () => {
   it('updates the filtered rows: 204 by default, 200 with the rows when selected', async () => {
-    await db.from(tables.items).insert([{ sku: 'P-1', qty: 1 }, { sku: 'P-2', qty: 1 }, { sku: 'P-3', qty: 1 }]);
+    await db.from(tables.items).insert([
+      { sku: 'P-1', qty: 1 },
+      { sku: 'P-2', qty: 1 },
+      { sku: 'P-3', qty: 1 },
+    ]);
     const minimal = await db.from(tables.items).update({ qty: 2 }).like('sku', 'P-%');
     expect(minimal.status).toBe(204);
-    const { data, count, status } = await db.from(tables.items).update({ title: 'patched' }, { count: 'exact' }).in('sku', ['P-1', 'P-2']).select('sku, qty, title').order('sku');
+    const { data, count, status } = await db
+      .from(tables.items)
+      .update({ title: 'patched' }, { count: 'exact' })
+      .in('sku', ['P-1', 'P-2'])
+      .select('sku, qty, title')
+      .order('sku');
     expect(status).toBe(200);
     expect(count).toBe(2);
     expect(data).toEqual([
@@ -143,7 +197,12 @@ describe('update and delete', () => {
   });
 
   it('rolls an update back when single() finds more than one row', async () => {
-    const { status, error } = await db.from(tables.items).update({ title: 'oops' }).like('sku', 'P-%').select().single();
+    const { status, error } = await db
+      .from(tables.items)
+      .update({ title: 'oops' })
+      .like('sku', 'P-%')
+      .select()
+      .single();
     expect(status).toBe(406);
     expect(error?.code).toBe('PGRST116');
     const rows = await stack.sql.unsafe(`select 1 from public.${tables.items} where title = 'oops'`);
@@ -172,7 +231,12 @@ describe('shipments: business rules through REST', () => {
     const illegal = await db.from('shipments').update({ status: 'delivered' }).eq('id', data!.id).select();
     expect(illegal.status).toBe(400);
     expect(illegal.error).toMatchObject({ code: '23514', hint: 'Allowed next statuses: assigned, cancelled' });
-    const cancelled = await db.from('shipments').update({ status: 'cancelled' }).eq('id', data!.id).select('status, version').single();
+    const cancelled = await db
+      .from('shipments')
+      .update({ status: 'cancelled' })
+      .eq('id', data!.id)
+      .select('status, version')
+      .single();
     expect(cancelled.data).toEqual({ status: 'cancelled', version: 2 });
   });
 });

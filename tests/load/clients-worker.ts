@@ -122,7 +122,14 @@ function error(message: string): void {
 async function backfill(depotId: string, afterSeq: number, limit: number): Promise<ShipmentChange[]> {
   backfillQueries++;
   const rows = await sql!<
-    { seq: string; shipment_id: string; version: number; operation: ShipmentChange['operation']; changes: Record<string, unknown>; record: ShipmentChange['record'] }[]
+    {
+      seq: string;
+      shipment_id: string;
+      version: number;
+      operation: ShipmentChange['operation'];
+      changes: Record<string, unknown>;
+      record: ShipmentChange['record'];
+    }[]
   >`select seq, shipment_id, version, operation, changes, record from public.shipment_events
     where depot_id = ${depotId} and seq > ${afterSeq} order by seq limit ${limit}`;
   backfilled += rows.length;
@@ -157,7 +164,8 @@ function onFrame(client: Client, text: string): void {
     else pending[client.depotIndex].push(seq, at);
     client.feed.receive(change);
   } else if (event === 'phx_close' || event === 'phx_error' || event === 'system') {
-    if (event !== 'system' || payload?.status === 'error') error(`${topic} ${event}: ${JSON.stringify(payload).slice(0, 200)}`);
+    if (event !== 'system' || payload?.status === 'error')
+      error(`${topic} ${event}: ${JSON.stringify(payload).slice(0, 200)}`);
   }
 }
 
@@ -172,7 +180,13 @@ function openOne(url: string, client: Client, token: string): Promise<void> {
       if (isBinary) return error('unexpected binary frame');
       const text = data.toString();
       if (!joined) {
-        const [, ref, , event, payload] = JSON.parse(text) as [unknown, string, string, string, { status?: string; response?: unknown }];
+        const [, ref, , event, payload] = JSON.parse(text) as [
+          unknown,
+          string,
+          string,
+          string,
+          { status?: string; response?: unknown },
+        ];
         if (event === 'phx_reply' && ref === '1') {
           if (payload.status !== 'ok') return reject(new Error(`join refused: ${JSON.stringify(payload.response)}`));
           joined = true;
@@ -191,14 +205,23 @@ function openOne(url: string, client: Client, token: string): Promise<void> {
           topic,
           'phx_join',
           {
-            config: { broadcast: { ack: false, self: false }, presence: { enabled: false }, postgres_changes: [], private: true },
+            config: {
+              broadcast: { ack: false, self: false },
+              presence: { enabled: false },
+              postgres_changes: [],
+              private: true,
+            },
             access_token: token,
           },
         ]),
       );
     });
     let ref = 1;
-    const hb = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify([null, String(++ref), 'phoenix', 'heartbeat', {}])), 20_000);
+    const hb = setInterval(
+      () =>
+        ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify([null, String(++ref), 'phoenix', 'heartbeat', {}])),
+      20_000,
+    );
     ws.on('close', (code) => {
       clearInterval(hb);
       if (!closing) {
@@ -215,7 +238,8 @@ async function open(cmd: Extract<WorkerCommand, { cmd: 'open' }>): Promise<void>
   commitTimes = depots.map(() => new Map());
   pending = depots.map(() => []);
   clients = cmd.clients.map(
-    (spec) => new Client(spec.depotIndex, depots[spec.depotIndex], backfill, (err) => error(`backfill: ${String(err)}`)),
+    (spec) =>
+      new Client(spec.depotIndex, depots[spec.depotIndex], backfill, (err) => error(`backfill: ${String(err)}`)),
   );
   for (let i = 0; i < clients.length; i += cmd.batch) {
     await Promise.all(clients.slice(i, i + cmd.batch).map((c, j) => openOne(cmd.url, c, cmd.clients[i + j].token)));
@@ -250,21 +274,33 @@ async function waitSeq(targets: number[], timeoutMs: number): Promise<number> {
 }
 
 async function verify(): Promise<VerifyResult> {
-  const result: VerifyResult = { clients: clients.length, mismatchedClients: 0, seqViolations: 0, wrongCounts: 0, examples: [] };
+  const result: VerifyResult = {
+    clients: clients.length,
+    mismatchedClients: 0,
+    seqViolations: 0,
+    wrongCounts: 0,
+    examples: [],
+  };
   for (const [d, depotId] of depots.entries()) {
     const rows = await sql!<{ id: string; version: number; status: string }[]>`
       select id, version, status::text from public.shipments where depot_id = ${depotId}`;
-    const [{ last_seq }] = await sql!<{ last_seq: string }[]>`select last_seq from public.depot_watermarks where depot_id = ${depotId}`;
+    const [{ last_seq }] = await sql!<
+      { last_seq: string }[]
+    >`select last_seq from public.depot_watermarks where depot_id = ${depotId}`;
     const n = Number(last_seq);
     for (const [c, client] of clients.entries()) {
       if (client.depotIndex !== d) continue;
       if (client.violations > 0) {
         result.seqViolations++;
-        if (result.examples.length < 10) result.examples.push(`client ${c}: ${client.violations} out-of-order/duplicate applies`);
+        if (result.examples.length < 10)
+          result.examples.push(`client ${c}: ${client.violations} out-of-order/duplicate applies`);
       }
       if (client.applied !== n || client.expected !== n + 1) {
         result.wrongCounts++;
-        if (result.examples.length < 10) result.examples.push(`client ${c}: applied ${client.applied} changes, last seq ${client.expected - 1}, database ${n}`);
+        if (result.examples.length < 10)
+          result.examples.push(
+            `client ${c}: applied ${client.applied} changes, last seq ${client.expected - 1}, database ${n}`,
+          );
       }
       let equal = client.board.size === rows.length;
       for (const row of rows) {
@@ -272,7 +308,9 @@ async function verify(): Promise<VerifyResult> {
         if (!entry || entry.version !== row.version || entry.status !== row.status) {
           equal = false;
           if (result.examples.length < 10) {
-            result.examples.push(`client ${c}: shipment ${row.id} is ${JSON.stringify(entry)} on the client, v${row.version} ${row.status} in the database`);
+            result.examples.push(
+              `client ${c}: shipment ${row.id} is ${JSON.stringify(entry)} on the client, v${row.version} ${row.status} in the database`,
+            );
           }
           break;
         }

@@ -167,7 +167,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let clients: Clients | null = null;
   try {
     stack = await startStack({ dbPort: await freePort(), dataDir: path.join(dir, 'pg'), ephemeral: true });
-    api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys: await readKeys({}), env, logSink: (line, level) => level !== 'info' && log(line) });
+    api = await startApi({
+      dbUrl: stack.dbUrl,
+      port: await freePort(),
+      keys: await readKeys({}),
+      env,
+      logSink: (line, level) => level !== 'info' && log(line),
+    });
     log(`[${elapsed()}] stack up: ${api.url}`);
     // The ephemeral cluster runs with synchronous_commit=off (WAL reaches the
     // walsender at the WAL writer's tick); commit synchronously, as `npm run stack` does.
@@ -232,11 +238,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await clients.call({ cmd: 'open', url: wsUrl, dbUrl: stack.dbUrl, depots, clients: specs, batch: 50 });
     const connected = api.realtime.connectionCount();
     log(`[${elapsed()}] ${options.clients} clients joined (${connected} connections on the stack)`);
-    if (connected < options.clients) failures.push(`only ${connected} of ${options.clients} connections open on the stack`);
+    if (connected < options.clients)
+      failures.push(`only ${connected} of ${options.clients} connections open on the stack`);
     // Every client has caught up with the setup's inserts before writing starts.
     const setupSeqs = depots.map(() => options.shipmentsPerDepot);
-    const behindAtStart = await clients.call<{ behind: number }>({ cmd: 'waitSeq', targets: setupSeqs, timeoutMs: 60_000 });
-    if (behindAtStart.behind > 0) failures.push(`${behindAtStart.behind} clients did not catch up with the initial shipments`);
+    const behindAtStart = await clients.call<{ behind: number }>({
+      cmd: 'waitSeq',
+      targets: setupSeqs,
+      timeoutMs: 60_000,
+    });
+    if (behindAtStart.behind > 0)
+      failures.push(`${behindAtStart.behind} clients did not catch up with the initial shipments`);
 
     // Writers: change i is due at start + i / rate, on depot i mod D, a random shipment of it.
     const total = Math.round(options.rate * options.durationS);
@@ -277,7 +289,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const d = i % options.depots;
       const shipment = shipments[d][Math.floor(Math.random() * shipments[d].length)];
       inFlight++;
-      const p: Promise<void> = sql<{ seq: string; at: number }[]>`select * from loadtest.step(${shipment}, ${drivers[d]})`
+      const p: Promise<void> = sql<
+        { seq: string; at: number }[]
+      >`select * from loadtest.step(${shipment}, ${drivers[d]})`
         .then(([r]) => {
           committed++;
           commitBuffer.push(d, Number(r.seq), r.at);
@@ -308,8 +322,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
     // Drain: every client reaches its depot's final watermark (live or by gap backfill).
     const finalSeqs = (
-      await sql<{ depot_id: string; last_seq: string }[]>`select depot_id, last_seq from depot_watermarks where depot_id in ${sql(depots)}`
-    ).reduce((acc, r) => ((acc[depots.indexOf(r.depot_id)] = Number(r.last_seq)), acc), depots.map(() => 0));
+      await sql<
+        { depot_id: string; last_seq: string }[]
+      >`select depot_id, last_seq from depot_watermarks where depot_id in ${sql(depots)}`
+    ).reduce(
+      (acc, r) => ((acc[depots.indexOf(r.depot_id)] = Number(r.last_seq)), acc),
+      depots.map(() => 0),
+    );
     const drainStart = performance.now();
     const drained = await clients.call<{ behind: number }>({ cmd: 'waitSeq', targets: finalSeqs, timeoutMs: 30_000 });
     const drainMs = performance.now() - drainStart;
@@ -319,12 +338,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const stats = await clients.call<WorkerStats>({ cmd: 'stats' });
     const connectedAtEnd = api.realtime.connectionCount();
 
-    if (verify.mismatchedClients > 0) failures.push(`${verify.mismatchedClients} clients' boards differ from the database`);
+    if (verify.mismatchedClients > 0)
+      failures.push(`${verify.mismatchedClients} clients' boards differ from the database`);
     if (verify.seqViolations > 0) failures.push(`${verify.seqViolations} clients applied a seq out of order or twice`);
     if (verify.wrongCounts > 0) failures.push(`${verify.wrongCounts} clients did not apply exactly seqs 1..N`);
     for (const e of verify.examples) failures.push(`  ${e}`);
     if (stats.errors.length > 0) failures.push(`client errors: ${stats.errors.slice(0, 5).join('; ')}`);
-    if (connectedAtEnd < options.clients) failures.push(`${options.clients - connectedAtEnd} sockets dropped during the run`);
+    if (connectedAtEnd < options.clients)
+      failures.push(`${options.clients - connectedAtEnd} sockets dropped during the run`);
 
     // Per client, the live stream should carry every change committed while it was joined.
     const perDepotClients = depots.map((_, d) => specs.filter((s) => s.depotIndex === d).length);
@@ -336,25 +357,51 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const rssSlope = (slope(rss.filter(([t]) => t >= writeSeconds / 2)) * 60) / 1024 / 1024;
     if (half.length < 4) failures.push(`only ${half.length} heap samples in the second half; cannot judge the trend`);
     else if (heapSlope > options.maxHeapSlopeMbPerMin) {
-      failures.push(`dev stack heap grows ${heapSlope.toFixed(2)} MB/min after warm-up (limit ${options.maxHeapSlopeMbPerMin})`);
+      failures.push(
+        `dev stack heap grows ${heapSlope.toFixed(2)} MB/min after warm-up (limit ${options.maxHeapSlopeMbPerMin})`,
+      );
     }
 
     const lc = stats.latencyCount;
     const p = (q: number) => `${percentile(stats.histogram, lc, q).toFixed(1)} ms`;
     rows.push(
       ['clients / depots', `${options.clients} / ${options.depots} (${connectedAtEnd} connected at the end)`],
-      ['write phase', `${writeSeconds.toFixed(1)} s at a target of ${options.rate} changes/s${latePaces ? ` (${latePaces} changes > 100 ms late)` : ''}`],
+      [
+        'write phase',
+        `${writeSeconds.toFixed(1)} s at a target of ${options.rate} changes/s${latePaces ? ` (${latePaces} changes > 100 ms late)` : ''}`,
+      ],
       ['changes committed', `${committed} (${(committed / writeSeconds).toFixed(1)}/s; writes failed: ${writeErrors})`],
-      ['live deliveries', `${stats.deliveries} of ${expected} expected (${((100 * stats.deliveries) / Math.max(1, expected)).toFixed(3)}%)`],
-      ['backfilled changes', `${stats.backfilled} in ${stats.backfillQueries} queries (${options.clients} initial catch-ups included)`],
-      ['commit → client latency', `p50 ${p(50)}, p95 ${p(95)}, p99 ${p(99)}, max ${stats.latencyMax.toFixed(1)} ms (${lc} samples${stats.negative ? `, ${stats.negative} negative` : ''})`],
-      ['stack event-loop delay (writes)', `p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms (GC forced before each heap sample)`],
+      [
+        'live deliveries',
+        `${stats.deliveries} of ${expected} expected (${((100 * stats.deliveries) / Math.max(1, expected)).toFixed(3)}%)`,
+      ],
+      [
+        'backfilled changes',
+        `${stats.backfilled} in ${stats.backfillQueries} queries (${options.clients} initial catch-ups included)`,
+      ],
+      [
+        'commit → client latency',
+        `p50 ${p(50)}, p95 ${p(95)}, p99 ${p(99)}, max ${stats.latencyMax.toFixed(1)} ms (${lc} samples${stats.negative ? `, ${stats.negative} negative` : ''})`,
+      ],
+      [
+        'stack event-loop delay (writes)',
+        `p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms (GC forced before each heap sample)`,
+      ],
       ['drain after writers stop', `${drainMs.toFixed(0)} ms`],
       ['boards equal to database', `${verify.clients - verify.mismatchedClients} / ${verify.clients}`],
-      ['applied seqs exactly 1..N', `${verify.clients - verify.seqViolations - verify.wrongCounts} / ${verify.clients} (violations ${verify.seqViolations}, wrong counts ${verify.wrongCounts})`],
+      [
+        'applied seqs exactly 1..N',
+        `${verify.clients - verify.seqViolations - verify.wrongCounts} / ${verify.clients} (violations ${verify.seqViolations}, wrong counts ${verify.wrongCounts})`,
+      ],
       ['lost updates', `${verify.mismatchedClients + verify.wrongCounts}`],
-      ['stack heap (main thread, post-GC)', `${mb(heap[0][1]).toFixed(1)} → ${mb(heap[heap.length - 1][1]).toFixed(1)} MB; 2nd-half slope ${heapSlope.toFixed(2)} MB/min (limit ${options.maxHeapSlopeMbPerMin}, ${half.length} samples)`],
-      ['process RSS (stack + client worker)', `${mb(rss[0][1]).toFixed(0)} → ${mb(rss[rss.length - 1][1]).toFixed(0)} MB; 2nd-half slope ${rssSlope.toFixed(1)} MB/min (reported only)`],
+      [
+        'stack heap (main thread, post-GC)',
+        `${mb(heap[0][1]).toFixed(1)} → ${mb(heap[heap.length - 1][1]).toFixed(1)} MB; 2nd-half slope ${heapSlope.toFixed(2)} MB/min (limit ${options.maxHeapSlopeMbPerMin}, ${half.length} samples)`,
+      ],
+      [
+        'process RSS (stack + client worker)',
+        `${mb(rss[0][1]).toFixed(0)} → ${mb(rss[rss.length - 1][1]).toFixed(0)} MB; 2nd-half slope ${rssSlope.toFixed(1)} MB/min (reported only)`,
+      ],
       ['total run time', elapsed()],
     );
   } catch (err) {

@@ -19,7 +19,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('npm run test:load [-- --short] [--clients N] [--depots N] [--duration S] [--rate R] [--shipments N] [--max-heap-slope MB_PER_MIN]');
+  console.log(
+    'npm run test:load [-- --short] [--clients N] [--depots N] [--duration S] [--rate R] [--shipments N] [--max-heap-slope MB_PER_MIN]',
+  );
   process.exit(0);
 }
 const short = values.short || ['1', 'true'].includes(process.env.LOAD_SHORT ?? '');

@@ -72,8 +72,16 @@ describe('dev stack /metrics', () => {
     expect(new Set(statuses).size).toBe(1);
 
     const { text } = await scrape();
-    expect(metricValue(text, 'switchboard_http_requests_total', { service: 'rest', method: 'GET', status: String(statuses[0]) })).toBe(3);
-    expect(metricValue(text, 'switchboard_http_requests_total', { service: 'none', method: 'GET', status: '404' })).toBe(1);
+    expect(
+      metricValue(text, 'switchboard_http_requests_total', {
+        service: 'rest',
+        method: 'GET',
+        status: String(statuses[0]),
+      }),
+    ).toBe(3);
+    expect(
+      metricValue(text, 'switchboard_http_requests_total', { service: 'none', method: 'GET', status: '404' }),
+    ).toBe(1);
     expect(metricValue(text, 'switchboard_http_request_duration_seconds_count', { service: 'rest' })).toBe(3);
     expect(metricValue(text, 'switchboard_http_request_duration_seconds_sum', { service: 'rest' })).toBeGreaterThan(0);
   });
@@ -94,7 +102,9 @@ describe('dev stack /metrics', () => {
   it('counts realtime connections, channels, joins and broadcast messages in and out', async () => {
     const client = await realtimeClient({ apiUrl: api.url });
     const inbox = new Inbox<unknown>();
-    const channel = client.channel(`obs-${randomUUID()}`, { config: { broadcast: { self: true } } }).on('broadcast', { event: 'ping' }, (m) => inbox.push(m));
+    const channel = client
+      .channel(`obs-${randomUUID()}`, { config: { broadcast: { self: true } } })
+      .on('broadcast', { event: 'ping' }, (m) => inbox.push(m));
     await subscribed(channel);
     expect(await channel.send({ type: 'broadcast', event: 'ping', payload: { n: 1 } })).toBe('ok');
     await inbox.next();
@@ -107,7 +117,9 @@ describe('dev stack /metrics', () => {
     expect(metricValue(text, 'switchboard_realtime_messages_total', { direction: 'in', type: 'join' })).toBe(1);
     expect(metricValue(text, 'switchboard_realtime_messages_total', { direction: 'in', type: 'broadcast' })).toBe(1);
     expect(metricValue(text, 'switchboard_realtime_messages_total', { direction: 'out', type: 'broadcast' })).toBe(1);
-    expect(metricValue(text, 'switchboard_realtime_messages_total', { direction: 'out', type: 'reply' })).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'switchboard_realtime_messages_total', { direction: 'out', type: 'reply' }),
+    ).toBeGreaterThanOrEqual(1);
 
     await client.removeAllChannels();
     client.realtime.disconnect();
@@ -129,13 +141,20 @@ describe('dev stack /metrics', () => {
     await subscribed(channel);
     expect(await system.next((m) => m.extension === 'postgres_changes')).toMatchObject({ status: 'ok' });
 
-    const [mine] = await sql.unsafe<{ id: string }[]>(`insert into ${schema}.notes (owner, body) values ($1, 'visible') returning id`, [owner]);
+    const [mine] = await sql.unsafe<{ id: string }[]>(
+      `insert into ${schema}.notes (owner, body) values ($1, 'visible') returning id`,
+      [owner],
+    );
     await sql.unsafe(`insert into ${schema}.notes (owner, body) values ($1, 'hidden')`, [randomUUID()]);
     expect((await changes.next()).id).toBe(mine.id);
 
     const { text } = await scrape();
-    expect(metricValue(text, 'switchboard_realtime_messages_total', { direction: 'out', type: 'postgres_changes' })).toBe(1);
-    expect(metricValue(text, 'switchboard_realtime_messages_total', { direction: 'out', type: 'system' })).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'switchboard_realtime_messages_total', { direction: 'out', type: 'postgres_changes' }),
+    ).toBe(1);
+    expect(
+      metricValue(text, 'switchboard_realtime_messages_total', { direction: 'out', type: 'system' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(metricValue(text, 'switchboard_realtime_rls_check_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(metricValue(text, 'switchboard_realtime_rls_check_seconds_sum')).toBeGreaterThan(0);
     // Other files commit on the same database, so the last transaction may not be ours: a bound, not an exact value.

@@ -6,7 +6,13 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createRelayMetrics, observeRelay, serveRelayMetrics, channelKind, type RelayObserver } from '../../relay/metrics';
+import {
+  createRelayMetrics,
+  observeRelay,
+  serveRelayMetrics,
+  channelKind,
+  type RelayObserver,
+} from '../../relay/metrics';
 import { Relay, type BatchReport } from '../../relay/relay';
 import { FakePublisher } from '../relay/fake-publisher';
 import { declares, metricValue } from './prometheus-text';
@@ -31,7 +37,13 @@ beforeAll(async () => {
   url.pathname = `/${dbName}`;
   sql = postgres(url.toString(), { max: 4, onnotice: () => {} });
   await sql.unsafe(table);
-  relay = new Relay({ sql, publisher: fake.as('metrics'), log: () => {}, pollIntervalMs: 60_000, backoff: { baseMs: 60_000, maxMs: 60_000 } });
+  relay = new Relay({
+    sql,
+    publisher: fake.as('metrics'),
+    log: () => {},
+    pollIntervalMs: 60_000,
+    backoff: { baseMs: 60_000, maxMs: 60_000 },
+  });
   observer = observeRelay(relay, sql, metrics, (err) => errors.push(err));
   const active = once(relay, 'active');
   done = relay.run(stop.signal);

@@ -40,7 +40,14 @@ describe('gateway request logs', () => {
 
     const entries = parsed().filter((e) => e.request_id === 'req-log-1');
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ level: 'error', msg: 'unhandled error', service: 'broken', method: 'GET', path: '/broken/throws', status: 500 });
+    expect(entries[0]).toMatchObject({
+      level: 'error',
+      msg: 'unhandled error',
+      service: 'broken',
+      method: 'GET',
+      path: '/broken/throws',
+      status: 500,
+    });
     expect(new Date(entries[0].time as string).getTime()).not.toBeNaN();
     expect(entries[0].err).toMatchObject({ name: 'Error', message: 'database exploded' });
   });
@@ -50,7 +57,9 @@ describe('gateway request logs', () => {
     expect(res.status).toBe(503);
     const id = res.headers.get('x-request-id');
     expect(id).toBeTruthy();
-    expect(parsed().filter((e) => e.request_id === id)).toEqual([expect.objectContaining({ level: 'error', msg: 'request failed', status: 503 })]);
+    expect(parsed().filter((e) => e.request_id === id)).toEqual([
+      expect.objectContaining({ level: 'error', msg: 'request failed', status: 503 }),
+    ]);
   });
 
   it('does not log successful requests, but counts them', async () => {
@@ -69,9 +78,14 @@ describe('log format', () => {
   it('defaults to human-readable lines and names the allowed values of DEVSTACK_LOG_FORMAT', () => {
     expect(readLogFormat({})).toBe('text');
     expect(readLogFormat({ DEVSTACK_LOG_FORMAT: 'json' })).toBe('json');
-    expect(() => readLogFormat({ DEVSTACK_LOG_FORMAT: 'yaml' })).toThrow(/DEVSTACK_LOG_FORMAT must be "text" or "json" \(got "yaml"\)/);
+    expect(() => readLogFormat({ DEVSTACK_LOG_FORMAT: 'yaml' })).toThrow(
+      /DEVSTACK_LOG_FORMAT must be "text" or "json" \(got "yaml"\)/,
+    );
     const text: string[] = [];
-    createLogger({ service: 'gateway', sink: (line) => text.push(line) }).error('request failed', { request_id: 'r1', status: 502 });
+    createLogger({ service: 'gateway', sink: (line) => text.push(line) }).error('request failed', {
+      request_id: 'r1',
+      status: 502,
+    });
     expect(text).toEqual(['[gateway] request failed request_id=r1 status=502']);
   });
 });

@@ -55,7 +55,12 @@ interface Harness {
   warnings: Inbox<string>;
 }
 
-async function providerFor(user: DemoUser, messagesPerSecond?: number, target: () => FakeAbly = () => server, retryDelays?: { disconnectedMs: number; suspendedMs: number }): Promise<Harness> {
+async function providerFor(
+  user: DemoUser,
+  messagesPerSecond?: number,
+  target: () => FakeAbly = () => server,
+  retryDelays?: { disconnectedMs: number; suspendedMs: number },
+): Promise<Harness> {
   const supabase = await signedIn(user);
   const status = new ConnectionStatusStore();
   const states = new Inbox<ConnectionState>();
@@ -108,7 +113,12 @@ const live = (id: string) => `depot:${id}:live`;
 
 beforeAll(async () => {
   server = await startFakeAbly({ apiKey: API_KEY });
-  config = ablyServerConfig({ ABLY_API_KEY: API_KEY, ABLY_REST_HOST: server.host, ABLY_REST_PORT: String(server.port), ABLY_REST_TLS: 'false' });
+  config = ablyServerConfig({
+    ABLY_API_KEY: API_KEY,
+    ABLY_REST_HOST: server.host,
+    ABLY_REST_PORT: String(server.port),
+    ABLY_REST_TLS: 'false',
+  });
 });
 afterEach(() => {
   for (const provider of providers.splice(0)) provider.close();
@@ -123,7 +133,9 @@ describe('ably server config', () => {
     expect(() => ablyServerConfig({})).toThrow(/ABLY_API_KEY is not set/);
     expect(() => ablyServerConfig({ ABLY_API_KEY: 'no-secret' })).toThrow(/appId\.keyId:secret/);
     expect(() => ablyServerConfig({ ABLY_API_KEY: API_KEY, ABLY_REST_PORT: '8080' })).toThrow(/ABLY_REST_HOST is not/);
-    expect(() => ablyServerConfig({ ABLY_API_KEY: API_KEY, ABLY_REST_HOST: 'h', ABLY_REST_TLS: 'maybe' })).toThrow(/ABLY_REST_TLS/);
+    expect(() => ablyServerConfig({ ABLY_API_KEY: API_KEY, ABLY_REST_HOST: 'h', ABLY_REST_TLS: 'maybe' })).toThrow(
+      /ABLY_REST_TLS/,
+    );
     expect(ablyServerConfig({ ABLY_API_KEY: API_KEY })).toEqual({ apiKey: API_KEY, tls: true });
   });
 });
@@ -147,10 +159,12 @@ describe('ably token helper', () => {
   });
 
   it('maps grants to operations and ignores names that are not Switchboard channels', () => {
-    expect(capabilityFor([
-      { channel: live(DEPOT.north), read: true, presence: true, write: false },
-      { channel: '*', read: true, presence: true, write: true },
-    ])).toEqual({ [live(DEPOT.north)]: ['presence', 'subscribe'] });
+    expect(
+      capabilityFor([
+        { channel: live(DEPOT.north), read: true, presence: true, write: false },
+        { channel: '*', read: true, presence: true, write: true },
+      ]),
+    ).toEqual({ [live(DEPOT.north)]: ['presence', 'subscribe'] });
   });
 });
 
@@ -200,13 +214,17 @@ describe('ably adapter', () => {
     await Promise.all([board.subscribed.next(), phone.subscribed.next()]);
 
     phone.subscription.track({ status: 'on_route' });
-    expect(await board.presence.next((s) => USER.driverNorth1 in s)).toEqual({ [USER.driverNorth1]: [{ status: 'on_route' }] });
+    expect(await board.presence.next((s) => USER.driverNorth1 in s)).toEqual({
+      [USER.driverNorth1]: [{ status: 'on_route' }],
+    });
     board.subscription.track({ viewing: 'SHP-1' });
     await board.presence.next((s) => s[USER.driverNorth1]?.[0]?.status === 'on_route' && USER.dispatcherNorth in s);
     phone.subscription.track({ status: 'delivering' });
     await board.presence.next((s) => s[USER.driverNorth1]?.[0]?.status === 'delivering');
     phone.subscription.untrack();
-    expect(await board.presence.next((s) => !(USER.driverNorth1 in s) && USER.dispatcherNorth in s)).toEqual({ [USER.dispatcherNorth]: [{ viewing: 'SHP-1' }] });
+    expect(await board.presence.next((s) => !(USER.driverNorth1 in s) && USER.dispatcherNorth in s)).toEqual({
+      [USER.dispatcherNorth]: [{ viewing: 'SHP-1' }],
+    });
   });
 
   it('ignores presence data that is not an object, with a warning', async () => {
@@ -214,7 +232,16 @@ describe('ably adapter', () => {
     const channel = live(DEPOT.north);
     const board = watch(provider, channel, [], USER.dispatcherNorth);
     await board.subscribed.next();
-    const intruder = new Ably.Realtime({ key: API_KEY, clientId: 'odd-client', endpoint: server.host, port: server.port, tls: false, useBinaryProtocol: false, fallbackHosts: [], disableConnectivityCheck: true });
+    const intruder = new Ably.Realtime({
+      key: API_KEY,
+      clientId: 'odd-client',
+      endpoint: server.host,
+      port: server.port,
+      tls: false,
+      useBinaryProtocol: false,
+      fallbackHosts: [],
+      disableConnectivityCheck: true,
+    });
     try {
       await intruder.channels.get(channel).presence.enter('just a string');
       expect(await warnings.next((w) => w.includes('odd-client'))).toMatch(/not an object/);
@@ -245,20 +272,27 @@ describe('ably adapter', () => {
   it('after a suspension (no connection for longer than the state TTL) re-attaches and calls onSubscribed to catch up', async () => {
     const short = await startFakeAbly({ apiKey: API_KEY, connectionStateTtlMs: 600 });
     try {
-      const { provider, status, states } = await providerFor('dispatcherNorth', undefined, () => short, { disconnectedMs: 100, suspendedMs: 300 });
+      const { provider, status, states } = await providerFor('dispatcherNorth', undefined, () => short, {
+        disconnectedMs: 100,
+        suspendedMs: 300,
+      });
       const channel = depot(DEPOT.north);
       const north = watch(provider, channel);
       await north.subscribed.next();
 
       short.refuseConnections(true);
       short.dropAllConnections();
-      await states.next((s) => s === 'reconnecting' && (status.getSnapshot().reason ?? '').startsWith('connection suspended'));
+      await states.next(
+        (s) => s === 'reconnecting' && (status.getSnapshot().reason ?? '').startsWith('connection suspended'),
+      );
       expect(north.subscribed.items).toEqual([1]);
 
       short.refuseConnections(false);
       expect(await north.subscribed.next((n) => n === 2)).toBe(2);
       expect(status.getSnapshot().state).toBe('connected');
-      const publisher = new Ably.Rest({ ...ablyRestOptions({ ...config, restPort: short.port }) }).channels.get(channel);
+      const publisher = new Ably.Rest({ ...ablyRestOptions({ ...config, restPort: short.port }) }).channels.get(
+        channel,
+      );
       await publisher.publish('shipment.changed', { seq: 1 });
       await north.received.next();
     } finally {

@@ -8,7 +8,9 @@ type Broadcast = { event: string; payload: unknown; meta?: Record<string, unknow
 async function member(topic: string, vsn: '1.0.0' | '2.0.0', config: Record<string, unknown> = {}) {
   const client = await realtimeClient({ vsn });
   const inbox = new Inbox<Broadcast>();
-  const channel = client.channel(topic, { config: { broadcast: { self: false, ...config } } }).on('broadcast', { event: '*' }, (m) => inbox.push(m as unknown as Broadcast));
+  const channel = client
+    .channel(topic, { config: { broadcast: { self: false, ...config } } })
+    .on('broadcast', { event: '*' }, (m) => inbox.push(m as unknown as Broadcast));
   await subscribed(channel);
   return { channel, inbox };
 }
@@ -47,7 +49,9 @@ test('self: true echoes to the sender; ack: true gets an ok reply', async () => 
 
 test('an oversized broadcast is refused in the ack', async () => {
   const a = await member('too-big', '2.0.0', { ack: true });
-  expect(await a.channel.send({ type: 'broadcast', event: 'big', payload: { s: 'x'.repeat(300 * 1024) } })).toBe('error');
+  expect(await a.channel.send({ type: 'broadcast', event: 'big', payload: { s: 'x'.repeat(300 * 1024) } })).toBe(
+    'error',
+  );
 });
 
 test('REST broadcast: batch endpoint and httpSend, 401 without a valid key', async () => {

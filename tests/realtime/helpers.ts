@@ -7,7 +7,9 @@ import '../support/stack-info';
 export const stack = () => inject('stack');
 
 /** An HS256 access token like GoTrue's (role authenticated unless given). */
-export async function mintToken(claims: { sub?: string; role?: string; expiresIn?: number; [k: string]: unknown } = {}): Promise<string> {
+export async function mintToken(
+  claims: { sub?: string; role?: string; expiresIn?: number; [k: string]: unknown } = {},
+): Promise<string> {
   const { expiresIn = 3600, role = 'authenticated', ...rest } = claims;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ aud: 'authenticated', role, ...rest })
@@ -32,7 +34,15 @@ export async function setToken(client: SupabaseClient, token: string): Promise<v
 }
 
 /** A supabase-js client over a real WebSocket (ws on Node), optionally signed in with `token`. */
-export async function realtimeClient(options: { token?: string; vsn?: '1.0.0' | '2.0.0'; heartbeatIntervalMs?: number; accessToken?: () => Promise<string>; apiUrl?: string } = {}): Promise<SupabaseClient> {
+export async function realtimeClient(
+  options: {
+    token?: string;
+    vsn?: '1.0.0' | '2.0.0';
+    heartbeatIntervalMs?: number;
+    accessToken?: () => Promise<string>;
+    apiUrl?: string;
+  } = {},
+): Promise<SupabaseClient> {
   const { anonKey } = stack();
   // supabase-js re-reads the token from its accessToken callback on every join and
   // heartbeat, so a token set with realtime.setAuth(token) alone would be replaced.
@@ -55,10 +65,12 @@ export async function realtimeClient(options: { token?: string; vsn?: '1.0.0' | 
 
 export async function closeClients(): Promise<void> {
   const all = clients.splice(0);
-  await Promise.all(all.map(async (c) => {
-    await c.removeAllChannels();
-    c.realtime.disconnect();
-  }));
+  await Promise.all(
+    all.map(async (c) => {
+      await c.removeAllChannels();
+      c.realtime.disconnect();
+    }),
+  );
 }
 
 /** Subscribes and resolves on SUBSCRIBED; rejects with the error on CHANNEL_ERROR / TIMED_OUT. */
@@ -78,7 +90,10 @@ export function subscribed(channel: RealtimeChannel, timeoutMs = 10_000): Promis
 }
 
 /** Resolves with the subscribe status that is not SUBSCRIBED (and its error). */
-export function subscribeFailure(channel: RealtimeChannel, timeoutMs = 10_000): Promise<{ status: string; error?: Error }> {
+export function subscribeFailure(
+  channel: RealtimeChannel,
+  timeoutMs = 10_000,
+): Promise<{ status: string; error?: Error }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no failure status')), timeoutMs);
     channel.subscribe((status, error) => {
@@ -108,7 +123,10 @@ export class Inbox<T> {
     const found = this.items.find(match);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Inbox: no matching item within ${timeoutMs} ms (have ${this.items.length})`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`Inbox: no matching item within ${timeoutMs} ms (have ${this.items.length})`)),
+        timeoutMs,
+      );
       this.waiters.push({ match, resolve: (t) => (clearTimeout(timer), resolve(t)) });
     });
   }
@@ -117,7 +135,8 @@ export class Inbox<T> {
   async count(count: number, match: (t: T) => boolean = () => true, timeoutMs = 10_000): Promise<T[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.items.filter(match).length < count) {
-      if (Date.now() > deadline) throw new Error(`Inbox: ${this.items.filter(match).length}/${count} items after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`Inbox: ${this.items.filter(match).length}/${count} items after ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 50);
         this.waiters.push({ match, resolve: () => (clearTimeout(t), resolve()) });
@@ -136,5 +155,10 @@ export async function privateApi(env: Record<string, string>) {
   const { startApi } = await import('../../devstack/api');
   const { readKeys } = await import('../../devstack/keys');
   const { freePort } = await import('../../devstack/postgres');
-  return startApi({ dbUrl: stack().dbUrl, port: await freePort(), keys: await readKeys({}), env: { ...process.env, ...env } });
+  return startApi({
+    dbUrl: stack().dbUrl,
+    port: await freePort(),
+    keys: await readKeys({}),
+    env: { ...process.env, ...env },
+  });
 }

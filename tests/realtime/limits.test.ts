@@ -56,15 +56,24 @@ test('presence calls per client: shutdown with Supabase reason', async () => {
   await ch.track({ n: 1 });
   await ch.track({ n: 2 });
   void ch.track({ n: 3 });
-  expect(await system.next((m) => m.status === 'error')).toMatchObject({ message: 'Client presence rate limit exceeded' });
+  expect(await system.next((m) => m.status === 'error')).toMatchObject({
+    message: 'Client presence rate limit exceeded',
+  });
 });
 
 test('events per second: the channel is shut down with "Too many messages per second"', async () => {
   const { ws, inbox } = await raw(api.url);
   ws.send(JSON.stringify(['1', '1', 'realtime:busy', 'phx_join', {}]));
   await inbox.next((m) => m[1] === '1');
-  for (let i = 0; i < 40; i++) ws.send(JSON.stringify(['1', null, 'realtime:busy', 'broadcast', { type: 'broadcast', event: 'e', payload: { i } }]));
-  expect((await inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({ extension: 'system', status: 'error', message: 'Too many messages per second' });
+  for (let i = 0; i < 40; i++)
+    ws.send(
+      JSON.stringify(['1', null, 'realtime:busy', 'broadcast', { type: 'broadcast', event: 'e', payload: { i } }]),
+    );
+  expect((await inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({
+    extension: 'system',
+    status: 'error',
+    message: 'Too many messages per second',
+  });
   expect(await inbox.next((m) => m[3] === 'phx_close')).toEqual(['1', '1', 'realtime:busy', 'phx_close', {}]);
   ws.close();
 });
@@ -91,7 +100,16 @@ test('a slow consumer is disconnected instead of buffering without bound', async
   sender.ws.send(JSON.stringify(['1', '1', 'realtime:flood', 'phx_join', {}]));
   await sender.inbox.next((m) => m[1] === '1');
   const chunk = 'x'.repeat(200 * 1024);
-  for (let i = 0; i < 150; i++) sender.ws.send(JSON.stringify(['1', null, 'realtime:flood', 'broadcast', { type: 'broadcast', event: 'big', payload: { chunk } }]));
+  for (let i = 0; i < 150; i++)
+    sender.ws.send(
+      JSON.stringify([
+        '1',
+        null,
+        'realtime:flood',
+        'broadcast',
+        { type: 'broadcast', event: 'big', payload: { chunk } },
+      ]),
+    );
   sender.ws.send(JSON.stringify([null, 'hb', 'phoenix', 'heartbeat', {}]));
   await sender.inbox.next((m) => m[1] === 'hb', 20_000);
   (receiver.ws as unknown as { _socket: { resume(): void } })._socket.resume();

@@ -54,7 +54,8 @@ beforeAll(async () => {
     create policy "Drivers can read parcels assigned to them" on ${schema}.parcels for select to authenticated
       using (driver_id = (select auth.uid()));
     alter publication supabase_realtime add table ${schema}.parcels;`);
-  for (const p of people) for (const d of p.depots) await sql.unsafe(`insert into ${schema}.members values ($1, $2, $3)`, [d, p.id, p.role]);
+  for (const p of people)
+    for (const d of p.depots) await sql.unsafe(`insert into ${schema}.members values ($1, $2, $3)`, [d, p.id, p.role]);
   const filter = `depot_id=in.(${depots.a},${depots.b})`;
   for (const person of people) {
     const client = await realtimeClient({ token: await mintToken({ sub: person.id }) });
@@ -88,7 +89,14 @@ type Op =
   | { kind: 'delete'; pick: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('insert' as const), depot: fc.constantFrom('a' as const, 'b' as const), assign: fc.option(fc.nat(5), { nil: null }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('insert' as const),
+      depot: fc.constantFrom('a' as const, 'b' as const),
+      assign: fc.option(fc.nat(5), { nil: null }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('rename' as const), pick: fc.nat() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('assign' as const), pick: fc.nat(), driver: fc.nat(5) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('unassign' as const), pick: fc.nat() }) },
@@ -107,23 +115,34 @@ async function apply(op: Op, rows: Array<{ id: string; depot: string }>): Promis
       const drivers = driversOf(depot);
       const driver = op.assign === null ? null : drivers[op.assign % drivers.length].id;
       const [row] = await sql.unsafe<{ id: string }[]>(
-        `insert into ${schema}.parcels (depot_id, recipient, driver_id) values ($1, 'Prop Test', $2) returning id`, [depot, driver]);
+        `insert into ${schema}.parcels (depot_id, recipient, driver_id) values ($1, 'Prop Test', $2) returning id`,
+        [depot, driver],
+      );
       rows.push({ id: row.id, depot });
       return { type: 'INSERT', id: row.id };
     }
     if (rows.length === 0) return null;
     const target = rows[op.pick % rows.length];
     if (op.kind === 'rename') {
-      await sql.unsafe(`update ${schema}.parcels set recipient = $1, version = version + 1 where id = $2`, [`R ${op.pick}`, target.id]);
+      await sql.unsafe(`update ${schema}.parcels set recipient = $1, version = version + 1 where id = $2`, [
+        `R ${op.pick}`,
+        target.id,
+      ]);
       return { type: 'UPDATE', id: target.id };
     }
     if (op.kind === 'assign') {
       const drivers = driversOf(target.depot);
-      const updated = await sql.unsafe(`update ${schema}.parcels set driver_id = $1 where id = $2`, [drivers[op.driver % drivers.length].id, target.id]);
+      const updated = await sql.unsafe(`update ${schema}.parcels set driver_id = $1 where id = $2`, [
+        drivers[op.driver % drivers.length].id,
+        target.id,
+      ]);
       return updated.count ? { type: 'UPDATE', id: target.id } : null;
     }
     if (op.kind === 'unassign') {
-      const updated = await sql.unsafe(`update ${schema}.parcels set driver_id = null where id = $1 and driver_id is not null`, [target.id]);
+      const updated = await sql.unsafe(
+        `update ${schema}.parcels set driver_id = null where id = $1 and driver_id is not null`,
+        [target.id],
+      );
       return updated.count ? { type: 'UPDATE', id: target.id } : null;
     }
     await sql.unsafe(`delete from ${schema}.parcels where id = $1`, [target.id]);
@@ -137,7 +156,9 @@ async function apply(op: Op, rows: Array<{ id: string; depot: string }>): Promis
 
 /** What RLS lets this person select right now (the REST view of the row). */
 async function canSelect(person: Person, id: string): Promise<boolean> {
-  const rows = await asActor(sql, { kind: 'user', id: person.id }, (tx) => tx.unsafe(`select 1 from ${schema}.parcels where id = $1`, [id]));
+  const rows = await asActor(sql, { kind: 'user', id: person.id }, (tx) =>
+    tx.unsafe(`select 1 from ${schema}.parcels where id = $1`, [id]),
+  );
   return rows.length === 1;
 }
 

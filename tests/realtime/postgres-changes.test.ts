@@ -23,14 +23,30 @@ afterAll(async () => {
   await sql.end();
 });
 
-type Change = { eventType: string; new: Record<string, unknown>; old: Record<string, unknown>; errors: string[] | null; commit_timestamp: string; schema: string; table: string };
+type Change = {
+  eventType: string;
+  new: Record<string, unknown>;
+  old: Record<string, unknown>;
+  errors: string[] | null;
+  commit_timestamp: string;
+  schema: string;
+  table: string;
+};
 
-async function live(channelName: string, bindings: Array<{ event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; filter?: string; inbox: Inbox<Change> }>, table = 'items') {
+async function live(
+  channelName: string,
+  bindings: Array<{ event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; filter?: string; inbox: Inbox<Change> }>,
+  table = 'items',
+) {
   const client = await realtimeClient();
   const system = new Inbox<{ extension: string; status: string; message: string }>();
   let channel = client.channel(channelName).on('system', {}, (m) => system.push(m));
   for (const b of bindings) {
-    channel = channel.on('postgres_changes', { event: b.event as 'INSERT', schema, table, ...(b.filter ? { filter: b.filter } : {}) }, (p) => b.inbox.push(p as unknown as Change));
+    channel = channel.on(
+      'postgres_changes',
+      { event: b.event as 'INSERT', schema, table, ...(b.filter ? { filter: b.filter } : {}) },
+      (p) => b.inbox.push(p as unknown as Change),
+    );
   }
   await subscribed(channel);
   return { channel, system: await system.next((m) => m.extension === 'postgres_changes') };
@@ -40,9 +56,13 @@ test('filters eq neq lt lte gt gte in select the right rows', async () => {
   const ops = ['eq.3', 'neq.3', 'lt.3', 'lte.3', 'gt.3', 'gte.3', 'in.(1,5)'];
   const inboxes = ops.map(() => new Inbox<Change>());
   const all = new Inbox<Change>();
-  const { system } = await live('filters', [...ops.map((op, i) => ({ event: 'INSERT' as const, filter: `n=${op}`, inbox: inboxes[i] })), { event: '*', inbox: all }]);
+  const { system } = await live('filters', [
+    ...ops.map((op, i) => ({ event: 'INSERT' as const, filter: `n=${op}`, inbox: inboxes[i] })),
+    { event: '*', inbox: all },
+  ]);
   expect(system).toMatchObject({ status: 'ok', message: 'Subscribed to PostgreSQL' });
-  for (let n = 1; n <= 5; n++) await sql.unsafe(`insert into ${schema}.items (id, n, label) values (${100 + n}, ${n}, 'f')`);
+  for (let n = 1; n <= 5; n++)
+    await sql.unsafe(`insert into ${schema}.items (id, n, label) values (${100 + n}, ${n}, 'f')`);
   await all.count(5);
   const seen = inboxes.map((inbox) => inbox.items.map((c) => c.new.n));
   expect(seen).toEqual([[3], [1, 2, 4, 5], [1, 2], [1, 2, 3], [4, 5], [3, 4, 5], [1, 5]]);
@@ -94,5 +114,8 @@ test('changes arrive in commit order, not in the order their transactions starte
 
 test('a binding to a missing table reports the failure in a system message', async () => {
   const { system } = await live('missing', [{ event: '*', inbox: new Inbox<Change>() }], 'no_such_table');
-  expect(system).toMatchObject({ status: 'error', message: expect.stringContaining('Unable to subscribe to changes with given parameters') });
+  expect(system).toMatchObject({
+    status: 'error',
+    message: expect.stringContaining('Unable to subscribe to changes with given parameters'),
+  });
 });

@@ -7,14 +7,21 @@ import { closeClients, Inbox, privateApi, realtimeClient, subscribed } from './h
 
 let api: Awaited<ReturnType<typeof privateApi>>;
 beforeAll(async () => {
-  api = await privateApi({ DEVSTACK_REALTIME_HEARTBEAT_TIMEOUT_MS: '1500', DEVSTACK_REALTIME_MAX_PRESENCE_CALLS: '50' });
+  api = await privateApi({
+    DEVSTACK_REALTIME_HEARTBEAT_TIMEOUT_MS: '1500',
+    DEVSTACK_REALTIME_MAX_PRESENCE_CALLS: '50',
+  });
 });
 afterAll(async () => {
   await closeClients();
   await api?.close();
 });
 
-type Sync = { key: string; newPresences?: Array<Record<string, unknown>>; leftPresences?: Array<Record<string, unknown>> };
+type Sync = {
+  key: string;
+  newPresences?: Array<Record<string, unknown>>;
+  leftPresences?: Array<Record<string, unknown>>;
+};
 
 async function watcher(topic: string) {
   const client = await realtimeClient({ apiUrl: api.url });
@@ -64,8 +71,18 @@ test('a socket killed without a close frame leaves presence within the heartbeat
   await w.joins.next((e) => e.key === 'doomed');
   // Stop the client's heartbeats and cut the TCP stream under the WebSocket: no close frame.
   const socket = channel.socket;
-  (socket as unknown as { socketAdapter: { getSocket(): { heartbeatTimer: unknown; conn: { _socket: { pause(): void } } } } }).socketAdapter.getSocket().conn._socket.pause();
-  clearInterval((socket as unknown as { socketAdapter: { getSocket(): { heartbeatTimer: NodeJS.Timeout } } }).socketAdapter.getSocket().heartbeatTimer);
+  (
+    socket as unknown as {
+      socketAdapter: { getSocket(): { heartbeatTimer: unknown; conn: { _socket: { pause(): void } } } };
+    }
+  ).socketAdapter
+    .getSocket()
+    .conn._socket.pause();
+  clearInterval(
+    (
+      socket as unknown as { socketAdapter: { getSocket(): { heartbeatTimer: NodeJS.Timeout } } }
+    ).socketAdapter.getSocket().heartbeatTimer,
+  );
   const started = Date.now();
   const left = await w.leaves.next((e) => e.key === 'doomed', 10_000);
   expect(left.leftPresences?.[0]).toMatchObject({ v: 1 });

@@ -21,7 +21,9 @@ test("North's dispatcher cannot join South's private depot channel; HQ joins bot
   const north = await userClient(USER.dispatcherNorth);
   const failure = await subscribeFailure(north.channel(`depot:${DEPOT.south}`, { config: { private: true } }));
   expect(failure.status).toBe('CHANNEL_ERROR');
-  expect(failure.error?.message).toBe(`Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.south}`);
+  expect(failure.error?.message).toBe(
+    `Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.south}`,
+  );
   await subscribed(north.channel(`depot:${DEPOT.north}`, { config: { private: true } }));
 
   const hq = await userClient(USER.dispatcherHq);
@@ -34,10 +36,18 @@ test('Broadcast from Database reaches the private channel after commit, with met
   const topic = `depot:${DEPOT.north}`;
   const dispatcher = await userClient(USER.dispatcherNorth);
   const inbox = new Inbox<Broadcast>();
-  await subscribed(dispatcher.channel(topic, { config: { private: true } }).on('broadcast', { event: 'rt_test_probe' }, (m) => inbox.push(m as unknown as Broadcast)));
+  await subscribed(
+    dispatcher
+      .channel(topic, { config: { private: true } })
+      .on('broadcast', { event: 'rt_test_probe' }, (m) => inbox.push(m as unknown as Broadcast)),
+  );
   // The same name as a public channel is another namespace: it must not get the private message.
   const publicInbox = new Inbox<Broadcast>();
-  await subscribed((await realtimeClient()).channel(topic).on('broadcast', { event: '*' }, (m) => publicInbox.push(m as unknown as Broadcast)));
+  await subscribed(
+    (await realtimeClient())
+      .channel(topic)
+      .on('broadcast', { event: '*' }, (m) => publicInbox.push(m as unknown as Broadcast)),
+  );
 
   const probe = `probe-${Date.now()}`;
   // Sent inside a transaction: nothing may arrive before it commits.
@@ -71,20 +81,30 @@ test('write is checked on first send: members may broadcast on :live, nobody on 
   const dispatcher = await userClient(USER.dispatcherNorth);
   const inbox = new Inbox<Broadcast>();
   const live = `depot:${DEPOT.north}:live`;
-  await subscribed(dispatcher.channel(live, { config: { private: true } }).on('broadcast', { event: 'rt_test_pos' }, (m) => inbox.push(m as unknown as Broadcast)));
+  await subscribed(
+    dispatcher
+      .channel(live, { config: { private: true } })
+      .on('broadcast', { event: 'rt_test_pos' }, (m) => inbox.push(m as unknown as Broadcast)),
+  );
   const tx = await subscribed(driver.channel(live, { config: { private: true, broadcast: { ack: true } } }));
   expect(await tx.send({ type: 'broadcast', event: 'rt_test_pos', payload: { lat: 1 } })).toBe('ok');
   expect(await inbox.next()).toMatchObject({ payload: { lat: 1 } });
 
-  const forger = await subscribed(dispatcher.channel(`depot:${DEPOT.north}`, { config: { private: true, broadcast: { ack: true } } }));
-  expect(await forger.send({ type: 'broadcast', event: 'rt_test_forged', payload: { forged: true } }, { timeout: 1500 })).toBe('timed out');
+  const forger = await subscribed(
+    dispatcher.channel(`depot:${DEPOT.north}`, { config: { private: true, broadcast: { ack: true } } }),
+  );
+  expect(
+    await forger.send({ type: 'broadcast', event: 'rt_test_forged', payload: { forged: true } }, { timeout: 1500 }),
+  ).toBe('timed out');
 });
 
 test('a refreshed token that loses read permission closes the channel with the reason', async () => {
   const client = await userClient(USER.dispatcherHq);
   const system = new Inbox<{ status: string; message: string; extension: string }>();
   const closed = new Inbox<string>();
-  const channel = client.channel(`depot:${DEPOT.north}`, { config: { private: true } }).on('system', {}, (m) => system.push(m));
+  const channel = client
+    .channel(`depot:${DEPOT.north}`, { config: { private: true } })
+    .on('system', {}, (m) => system.push(m));
   channel.subscribe((status) => closed.push(status));
   await closed.next((s) => s === 'SUBSCRIBED');
   await setToken(client, await mintToken({ sub: USER.dispatcherSouth }));

@@ -8,13 +8,17 @@ afterAll(closeClients);
 
 type Msg = [string | null, string | null, string, string, Record<string, unknown>];
 
-async function socket(vsn = '2.0.0', apikey = stack().anonKey): Promise<{ ws: WebSocket; next: (pred: (m: Msg) => boolean) => Promise<Msg>; all: Msg[] }> {
+async function socket(
+  vsn = '2.0.0',
+  apikey = stack().anonKey,
+): Promise<{ ws: WebSocket; next: (pred: (m: Msg) => boolean) => Promise<Msg>; all: Msg[] }> {
   const url = `${stack().apiUrl.replace('http', 'ws')}/realtime/v1/websocket?apikey=${apikey}&vsn=${vsn}`;
   const ws = new WebSocket(url);
   const all: Msg[] = [];
   const waiters: Array<{ pred: (m: Msg) => boolean; resolve: (m: Msg) => void }> = [];
   ws.on('message', (data) => {
-    const raw = JSON.parse(data.toString()) as Msg | { join_ref: string; ref: string; topic: string; event: string; payload: Record<string, unknown> };
+    const raw = JSON.parse(data.toString()) as
+      Msg | { join_ref: string; ref: string; topic: string; event: string; payload: Record<string, unknown> };
     const m: Msg = Array.isArray(raw) ? raw : [raw.join_ref, raw.ref, raw.topic, raw.event, raw.payload];
     all.push(m);
     for (const w of waiters.splice(0)) {
@@ -50,22 +54,43 @@ test('a bad apikey is refused at the upgrade with 401 and a JSON body', async ()
 test('heartbeat is answered with an ok reply carrying its ref', async () => {
   const { ws, next } = await socket();
   ws.send(JSON.stringify([null, '12', 'phoenix', 'heartbeat', {}]));
-  expect(await next((m) => m[1] === '12')).toEqual([null, '12', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
+  expect(await next((m) => m[1] === '12')).toEqual([
+    null,
+    '12',
+    'phoenix',
+    'phx_reply',
+    { status: 'ok', response: {} },
+  ]);
   ws.close();
 });
 
 test('join, leave and close carry the join_ref; unmatched topics are answered', async () => {
   const { ws, next } = await socket();
   ws.send(JSON.stringify(['1', '1', 'realtime:proto', 'phx_join', { config: { postgres_changes: [] } }]));
-  expect(await next((m) => m[1] === '1')).toEqual(['1', '1', 'realtime:proto', 'phx_reply', { status: 'ok', response: { postgres_changes: [] } }]);
+  expect(await next((m) => m[1] === '1')).toEqual([
+    '1',
+    '1',
+    'realtime:proto',
+    'phx_reply',
+    { status: 'ok', response: { postgres_changes: [] } },
+  ]);
   ws.send(JSON.stringify(['9', '2', 'realtime:other', 'broadcast', { type: 'broadcast', event: 'x', payload: {} }]));
   expect((await next((m) => m[1] === '2'))[4]).toEqual({ status: 'error', response: { reason: 'unmatched topic' } });
   ws.send(JSON.stringify(['3', '3', 'not-realtime', 'phx_join', {}]));
   expect((await next((m) => m[1] === '3'))[4]).toEqual({ status: 'error', response: { reason: 'unmatched topic' } });
   ws.send(JSON.stringify(['4', '4', 'realtime:', 'phx_join', {}]));
-  expect((await next((m) => m[1] === '4'))[4]).toEqual({ status: 'error', response: { reason: 'TopicNameRequired: You must provide a topic name' } });
+  expect((await next((m) => m[1] === '4'))[4]).toEqual({
+    status: 'error',
+    response: { reason: 'TopicNameRequired: You must provide a topic name' },
+  });
   ws.send(JSON.stringify(['1', '5', 'realtime:proto', 'phx_leave', {}]));
-  expect(await next((m) => m[1] === '5')).toEqual(['1', '5', 'realtime:proto', 'phx_reply', { status: 'ok', response: {} }]);
+  expect(await next((m) => m[1] === '5')).toEqual([
+    '1',
+    '5',
+    'realtime:proto',
+    'phx_reply',
+    { status: 'ok', response: {} },
+  ]);
   expect(await next((m) => m[3] === 'phx_close')).toEqual(['1', '1', 'realtime:proto', 'phx_close', {}]);
   ws.close();
 });
@@ -102,6 +127,12 @@ test('an oversized frame closes the socket with 1009', async () => {
 test('vsn 1.0.0 speaks JSON objects', async () => {
   const { ws, next } = await socket('1.0.0');
   ws.send(JSON.stringify({ topic: 'realtime:v1', event: 'phx_join', payload: {}, ref: '1', join_ref: '1' }));
-  expect(await next((m) => m[1] === '1')).toEqual(['1', '1', 'realtime:v1', 'phx_reply', { status: 'ok', response: { postgres_changes: [] } }]);
+  expect(await next((m) => m[1] === '1')).toEqual([
+    '1',
+    '1',
+    'realtime:v1',
+    'phx_reply',
+    { status: 'ok', response: { postgres_changes: [] } },
+  ]);
   ws.close();
 });

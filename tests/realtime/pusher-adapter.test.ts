@@ -17,7 +17,10 @@ import { Inbox, stack } from './helpers';
 
 const APP = { appId: '777', key: 'adapter-key', secret: 'adapter-secret' };
 // supabase-js builds a realtime client even for REST/auth use; Node 20 has no global WebSocket.
-const supabaseOptions = { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } };
+const supabaseOptions = {
+  auth: { persistSession: false, autoRefreshToken: false },
+  realtime: { transport: WebSocket as never },
+};
 const depotChannel = (id: string) => `depot:${id}`;
 const liveChannel = (id: string) => `depot:${id}:live`;
 
@@ -61,7 +64,10 @@ async function tab(email: string) {
 function statusReaches(status: ConnectionStatusStore, state: ConnectionState, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (status.getSnapshot().state === state) return resolve();
-    const timer = setTimeout(() => reject(new Error(`status never reached ${state} (is ${status.getSnapshot().state})`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`status never reached ${state} (is ${status.getSnapshot().state})`)),
+      timeoutMs,
+    );
     const stop = status.subscribe(() => {
       if (status.getSnapshot().state !== state) return;
       clearTimeout(timer);
@@ -94,7 +100,9 @@ afterAll(async () => {
 describe('pusher-auth (route logic)', () => {
   const socketId = '123.456';
   const ask = async (email: string | null, channel: string, id = socketId) => {
-    const client = email ? await signIn(email) : createClient<Database>(stack().apiUrl, stack().anonKey, supabaseOptions);
+    const client = email
+      ? await signIn(email)
+      : createClient<Database>(stack().apiUrl, stack().anonKey, supabaseOptions);
     return authorizePusherChannel(client, APP, { socket_id: id, channel_name: channel });
   };
 
@@ -110,7 +118,10 @@ describe('pusher-auth (route logic)', () => {
     const live = await ask('driver.north1@example.com', `presence-depot-${DEPOT.north}-live`);
     expect(live.status).toBe(200);
     const body = live.body as { auth: string; channel_data: string };
-    expect(JSON.parse(body.channel_data)).toEqual({ user_id: USER.driverNorth1, user_info: { name: 'Niko Rivera', role: 'driver' } });
+    expect(JSON.parse(body.channel_data)).toEqual({
+      user_id: USER.driverNorth1,
+      user_info: { name: 'Niko Rivera', role: 'driver' },
+    });
     expect((await ask('driver.north1@example.com', `private-driver-${USER.driverNorth1}`)).status).toBe(200);
     expect((await ask('driver.north1@example.com', `private-driver-${USER.driverNorth2}`)).status).toBe(403);
     expect((await ask('driver.north1@example.com', `private-depot-${DEPOT.north}`)).status).toBe(403);
@@ -119,8 +130,13 @@ describe('pusher-auth (route logic)', () => {
 
   it('answers 401 without a session, 403 for foreign channels, 400 for bad input', async () => {
     expect(await ask(null, `private-depot-${DEPOT.north}`)).toMatchObject({ status: 401 });
-    expect(await ask('dispatcher.north@example.com', 'private-anything')).toMatchObject({ status: 403, body: { error: expect.stringContaining('not a Switchboard channel') } });
-    expect(await ask('dispatcher.north@example.com', `private-depot-${DEPOT.north}`, 'not-a-socket')).toMatchObject({ status: 400 });
+    expect(await ask('dispatcher.north@example.com', 'private-anything')).toMatchObject({
+      status: 403,
+      body: { error: expect.stringContaining('not a Switchboard channel') },
+    });
+    expect(await ask('dispatcher.north@example.com', `private-depot-${DEPOT.north}`, 'not-a-socket')).toMatchObject({
+      status: 400,
+    });
   });
 });
 
@@ -136,11 +152,16 @@ describe('pusher adapter', () => {
     const { provider, status } = await tab('dispatcher.north@example.com');
     const changes = new Inbox<unknown>();
     const subscribed = new Inbox<true>();
-    const sub = provider.subscribe(depotChannel(DEPOT.north), { events: { shipment_changed: changes.push }, onSubscribed: () => subscribed.push(true) });
+    const sub = provider.subscribe(depotChannel(DEPOT.north), {
+      events: { shipment_changed: changes.push },
+      onSubscribed: () => subscribed.push(true),
+    });
     await subscribed.next();
     expect(status.getSnapshot().state).toBe('connected');
     for (let seq = 1; seq <= 25; seq++) await sdk.trigger(`private-depot-${DEPOT.north}`, 'shipment_changed', { seq });
-    expect((await changes.count(25)).map((c) => (c as { seq: number }).seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect((await changes.count(25)).map((c) => (c as { seq: number }).seq)).toEqual(
+      Array.from({ length: 25 }, (_, i) => i + 1),
+    );
     expect(status.getSnapshot().lastMessageAt).not.toBeNull();
 
     sub.unsubscribe();
@@ -149,7 +170,10 @@ describe('pusher adapter', () => {
     const other = await tab('dispatcher.north@example.com');
     const otherChanges = new Inbox<unknown>();
     const otherSubscribed = new Inbox<true>();
-    other.provider.subscribe(depotChannel(DEPOT.north), { events: { shipment_changed: otherChanges.push }, onSubscribed: () => otherSubscribed.push(true) });
+    other.provider.subscribe(depotChannel(DEPOT.north), {
+      events: { shipment_changed: otherChanges.push },
+      onSubscribed: () => otherSubscribed.push(true),
+    });
     await otherSubscribed.next();
     await sdk.trigger(`private-depot-${DEPOT.north}`, 'shipment_changed', { seq: 26 });
     await otherChanges.next();
@@ -159,18 +183,28 @@ describe('pusher adapter', () => {
   it('shows presence join, update and leave with the signed name and role', async () => {
     const nora = await tab('dispatcher.north@example.com');
     const niko = await tab('driver.north1@example.com');
-    const noraSub = nora.provider.subscribe(liveChannel(DEPOT.north), { events: {}, presence: { key: USER.dispatcherNorth, onSync: () => {} } });
+    const noraSub = nora.provider.subscribe(liveChannel(DEPOT.north), {
+      events: {},
+      presence: { key: USER.dispatcherNorth, onSync: () => {} },
+    });
     noraSub.track({ viewing: 'SHP-1' });
     const seen = new Inbox<PresenceState>();
-    const nikoSub = niko.provider.subscribe(liveChannel(DEPOT.north), { events: {}, presence: { key: USER.driverNorth1, onSync: seen.push } });
+    const nikoSub = niko.provider.subscribe(liveChannel(DEPOT.north), {
+      events: {},
+      presence: { key: USER.driverNorth1, onSync: seen.push },
+    });
 
     // Joining later, Niko learns Nora's meta (she answers his hello).
     await seen.next((s) => s[USER.dispatcherNorth]?.[0]?.viewing === 'SHP-1');
-    expect(seen.items.at(-1)?.[USER.dispatcherNorth]).toEqual([{ viewing: 'SHP-1', name: 'Nora Quinn', role: 'dispatcher' }]);
+    expect(seen.items.at(-1)?.[USER.dispatcherNorth]).toEqual([
+      { viewing: 'SHP-1', name: 'Nora Quinn', role: 'dispatcher' },
+    ]);
     // A tab cannot claim another name: the signed user_info wins.
     noraSub.track({ viewing: 'SHP-2', name: 'Someone Else' });
     await seen.next((s) => s[USER.dispatcherNorth]?.[0]?.viewing === 'SHP-2');
-    expect(seen.items.at(-1)?.[USER.dispatcherNorth]).toEqual([{ viewing: 'SHP-2', name: 'Nora Quinn', role: 'dispatcher' }]);
+    expect(seen.items.at(-1)?.[USER.dispatcherNorth]).toEqual([
+      { viewing: 'SHP-2', name: 'Nora Quinn', role: 'dispatcher' },
+    ]);
 
     nikoSub.track({ driving: true });
     const before = seen.items.length;
@@ -190,8 +224,14 @@ describe('pusher adapter', () => {
     const noraPositions = new Inbox<unknown>();
     const nikoPositions = new Inbox<unknown>();
     const ready = new Inbox<string>();
-    const noraSub = nora.provider.subscribe(liveChannel(DEPOT.north), { events: { position: noraPositions.push }, onSubscribed: () => ready.push('nora') });
-    const nikoSub = niko.provider.subscribe(liveChannel(DEPOT.north), { events: { position: nikoPositions.push, marker: nikoPositions.push }, onSubscribed: () => ready.push('niko') });
+    const noraSub = nora.provider.subscribe(liveChannel(DEPOT.north), {
+      events: { position: noraPositions.push },
+      onSubscribed: () => ready.push('nora'),
+    });
+    const nikoSub = niko.provider.subscribe(liveChannel(DEPOT.north), {
+      events: { position: nikoPositions.push, marker: nikoPositions.push },
+      onSubscribed: () => ready.push('niko'),
+    });
     await ready.count(2);
 
     nikoSub.publish('position', { lat: 1, lng: 2 });
@@ -219,7 +259,10 @@ describe('pusher adapter', () => {
     const { provider, status } = await tab('dispatcher.north@example.com');
     const subscribed = new Inbox<number>();
     const changes = new Inbox<unknown>();
-    provider.subscribe(depotChannel(DEPOT.north), { events: { shipment_changed: changes.push }, onSubscribed: () => subscribed.push(Date.now()) });
+    provider.subscribe(depotChannel(DEPOT.north), {
+      events: { shipment_changed: changes.push },
+      onSubscribed: () => subscribed.push(Date.now()),
+    });
     await subscribed.next();
     const states: ConnectionState[] = [];
     status.subscribe(() => states.push(status.getSnapshot().state));
@@ -242,7 +285,10 @@ describe('pusher adapter', () => {
     const subscribed = new Inbox<true>();
     const channel = depotChannel(DEPOT.north);
     provider.subscribe(channel, { events: { shipment_changed: first.push } }).unsubscribe();
-    provider.subscribe(channel, { events: { shipment_changed: second.push }, onSubscribed: () => subscribed.push(true) });
+    provider.subscribe(channel, {
+      events: { shipment_changed: second.push },
+      onSubscribed: () => subscribed.push(true),
+    });
     await subscribed.next();
     expect(provider.channelNames()).toEqual([`private-depot-${DEPOT.north}`]);
     await until(() => fake.occupancy()[`private-depot-${DEPOT.north}`] === 1, 'one server-side subscription');

@@ -27,7 +27,9 @@ export class FakePublisher {
   /** The next `times` publishes on `channel` fail. */
   failTimes(channel: string, times: number, message = 'provider unavailable'): void {
     let left = times;
-    this.rules.push((call) => (call.channel === channel && left > 0 ? (left--, new Error(`${message} (${times - left}/${times})`)) : null));
+    this.rules.push((call) =>
+      call.channel === channel && left > 0 ? (left--, new Error(`${message} (${times - left}/${times})`)) : null,
+    );
   }
 
   /** Every publish on `channel` fails until the returned function is called. */
@@ -54,7 +56,14 @@ export class FakePublisher {
           error = err as Error;
         }
         for (const rule of this.rules) error ??= rule({ channel, event, payload });
-        this.calls.push({ channel, event, payload: payload as PublishCall['payload'], ok: !error, at: performance.now(), by });
+        this.calls.push({
+          channel,
+          event,
+          payload: payload as PublishCall['payload'],
+          ok: !error,
+          at: performance.now(),
+          by,
+        });
         for (const watcher of this.watchers) watcher();
         if (error) throw error;
       },

@@ -33,7 +33,13 @@ afterAll(() => sql.end());
 
 /** Starts a relay; it is stopped after the test. */
 function start(options: Partial<RelayOptions> & Pick<RelayOptions, 'publisher'>, pool = sql) {
-  const relay = new Relay({ sql: pool, log: process.env.RELAY_TEST_LOG ? (l) => console.log(`[relay] ${l}`) : () => {}, pollIntervalMs: 60_000, backoff: { baseMs: 40, maxMs: 1_000 }, ...options });
+  const relay = new Relay({
+    sql: pool,
+    log: process.env.RELAY_TEST_LOG ? (l) => console.log(`[relay] ${l}`) : () => {},
+    pollIntervalMs: 60_000,
+    backoff: { baseMs: 40, maxMs: 1_000 },
+    ...options,
+  });
   const stop = new AbortController();
   const active = once(relay, 'active');
   const done = relay.run(stop.signal);
@@ -44,7 +50,10 @@ function start(options: Partial<RelayOptions> & Pick<RelayOptions, 'publisher'>,
 }
 
 /** A depot of our own with `shipments` shipments; returns its channel and shipment ids. */
-async function makeDepot(label: string, shipments = 1): Promise<{ id: string; channel: string; shipmentIds: string[] }> {
+async function makeDepot(
+  label: string,
+  shipments = 1,
+): Promise<{ id: string; channel: string; shipmentIds: string[] }> {
   const [{ id }] = await sql`
     insert into depots (name, min_lat, min_lng, max_lat, max_lng)
     values (${`Relay ${label} ${process.pid} ${Math.random()}`}, 10, 10, 11, 11) returning id`;
@@ -65,10 +74,16 @@ async function outboxSeqs(channel: string): Promise<number[]> {
   return rows.map((r) => r.seq as number);
 }
 
-const seqsOn = (calls: PublishCall[], channel: string) => calls.filter((c) => c.channel === channel).map((c) => c.payload.seq as number);
+const seqsOn = (calls: PublishCall[], channel: string) =>
+  calls.filter((c) => c.channel === channel).map((c) => c.payload.seq as number);
 
 /** Resolves when the async `condition` holds, re-checked whenever the relay finishes a batch or goes idle. */
-async function untilRelay(relay: Relay, condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function untilRelay(
+  relay: Relay,
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   if (await condition()) return;
   await new Promise<void>((resolve, reject) => {
     let checking = false;
@@ -97,7 +112,10 @@ async function untilRelay(relay: Relay, condition: () => Promise<boolean>, what:
 }
 
 const undeliveredOn = async (channels: string[]) =>
-  Number((await sql`select count(*) as n from realtime_outbox where channel in ${sql(channels)} and delivered_at is null`)[0].n);
+  Number(
+    (await sql`select count(*) as n from realtime_outbox where channel in ${sql(channels)} and delivered_at is null`)[0]
+      .n,
+  );
 
 describe('outbox relay', () => {
   it('delivers each channel in order, marks rows delivered, and wakes on NOTIFY', async () => {
@@ -114,10 +132,15 @@ describe('outbox relay', () => {
     const expectedA = await outboxSeqs(a.channel);
     const expectedB = await outboxSeqs(b.channel);
     expect(expectedA).toHaveLength(12); // 2 inserts + 10 updates
-    await fake.waitFor(() => seqsOn(fake.accepted, a.channel).length === 12 && seqsOn(fake.accepted, b.channel).length === 12);
+    await fake.waitFor(
+      () => seqsOn(fake.accepted, a.channel).length === 12 && seqsOn(fake.accepted, b.channel).length === 12,
+    );
     expect(seqsOn(fake.accepted, a.channel)).toEqual(expectedA);
     expect(seqsOn(fake.accepted, b.channel)).toEqual(expectedB);
-    expect(fake.accepted.find((c) => c.channel === a.channel)).toMatchObject({ event: 'shipment_changed', payload: { depot_id: a.id } });
+    expect(fake.accepted.find((c) => c.channel === a.channel)).toMatchObject({
+      event: 'shipment_changed',
+      payload: { depot_id: a.id },
+    });
     await untilRelay(relay, async () => (await undeliveredOn([a.channel, b.channel])) === 0, 'rows marked delivered');
 
     // Idle now; the poll is 60 s away, so only the notification can wake it.
@@ -142,8 +165,16 @@ describe('outbox relay', () => {
     fake.failTimes(a.channel, 4, 'HTTP 503 provider unavailable');
     const { relay } = start({ publisher: fake.as('r1'), backoff: { baseMs: 40, maxMs: 1_000 } });
 
-    await fake.waitFor(() => seqsOn(fake.accepted, a.channel).length === expectedA.length, 20_000, 'channel a delivered');
-    await fake.waitFor(() => seqsOn(fake.accepted, b.channel).length === expectedB.length, 20_000, 'channel b delivered');
+    await fake.waitFor(
+      () => seqsOn(fake.accepted, a.channel).length === expectedA.length,
+      20_000,
+      'channel a delivered',
+    );
+    await fake.waitFor(
+      () => seqsOn(fake.accepted, b.channel).length === expectedB.length,
+      20_000,
+      'channel b delivered',
+    );
 
     const callsA = fake.calls.filter((c) => c.channel === a.channel);
     // Four failures of the first row, then every row once, in order.
@@ -161,7 +192,8 @@ describe('outbox relay', () => {
     expect(seqsOn(fake.accepted, b.channel)).toEqual(expectedB);
 
     await untilRelay(relay, async () => (await undeliveredOn([a.channel, b.channel])) === 0, 'rows marked delivered');
-    const [head] = await sql`select attempts, last_error from realtime_outbox where channel = ${a.channel} order by id limit 1`;
+    const [head] =
+      await sql`select attempts, last_error from realtime_outbox where channel = ${a.channel} order by id limit 1`;
     expect(head.attempts).toBe(4);
     expect(head.last_error).toContain('HTTP 503 provider unavailable');
     const others = await sql`select attempts from realtime_outbox where channel = ${a.channel} order by id offset 1`;
@@ -175,7 +207,9 @@ describe('outbox relay', () => {
     const fake = new FakePublisher();
     const { relay } = start({ publisher: fake.as('r1') });
     await untilRelay(relay, async () => (await undeliveredOn([d.channel])) === 0, 'rows delivered');
-    const ids = (await sql`select id from realtime_outbox where channel = ${d.channel} order by id`).map((r) => r.id as string);
+    const ids = (await sql`select id from realtime_outbox where channel = ${d.channel} order by id`).map(
+      (r) => r.id as string,
+    );
     expect(ids).toHaveLength(3);
     // The first two were delivered 25 h ago; one old message was never delivered.
     await sql`update realtime_outbox set delivered_at = now() - interval '25 hours' where id in ${sql(ids.slice(0, 2))}`;
@@ -185,7 +219,9 @@ describe('outbox relay', () => {
 
     const pruner = new Relay({ sql, publisher: fake.as('pruner'), log: () => {}, retentionMs: 24 * 60 * 60 * 1000 });
     expect(await pruner.prune()).toBeGreaterThanOrEqual(2);
-    const left = (await sql`select id from realtime_outbox where channel = ${d.channel} order by id`).map((r) => r.id as string);
+    const left = (await sql`select id from realtime_outbox where channel = ${d.channel} order by id`).map(
+      (r) => r.id as string,
+    );
     expect(left).toEqual([ids[2], stuck.id]);
     await sql`delete from realtime_outbox where id = ${stuck.id}`;
   });
@@ -277,13 +313,19 @@ describe('through the provider SDKs into the fake servers', () => {
       enabledTransports: ['ws'],
       disableStats: true,
       channelAuthorization: {
-        customHandler: ({ socketId, channelName }, callback) => callback(null, signer.authorizeChannel(socketId, channelName)),
+        customHandler: ({ socketId, channelName }, callback) =>
+          callback(null, signer.authorizeChannel(socketId, channelName)),
       },
     });
     const signer = new PusherServer({ ...app, host: server.host, port: String(server.port), useTLS: false });
     try {
       const config = { ...app, host: server.host, port: server.port, useTLS: false };
-      const wrong = await pusherPublisher({ ...config, secret: 'not-the-secret' }).verify().then(() => null, (err: unknown) => err);
+      const wrong = await pusherPublisher({ ...config, secret: 'not-the-secret' })
+        .verify()
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
       expect(wrong, 'a wrong secret is refused at startup').not.toBeNull();
       expect(describeError(wrong)).toMatch(/HTTP 40[13]/);
       const publisher = pusherPublisher(config);
@@ -318,11 +360,23 @@ describe('through the provider SDKs into the fake servers', () => {
   it('ably: the relay publishes with ably REST; an ably Realtime subscriber receives the change', async () => {
     const apiKey = 'relayApp.relayKey:relay-secret-0123456789';
     const server = await startFakeAbly({ apiKey });
-    const endpoint = { endpoint: server.host, port: server.port, tls: false, useBinaryProtocol: false, fallbackHosts: [], disableConnectivityCheck: true };
+    const endpoint = {
+      endpoint: server.host,
+      port: server.port,
+      tls: false,
+      useBinaryProtocol: false,
+      fallbackHosts: [],
+      disableConnectivityCheck: true,
+    };
     const client = new Ably.Realtime({ key: apiKey, ...endpoint, logLevel: 0 });
     try {
       const config = { apiKey, restHost: server.host, port: server.port, tls: false };
-      const wrong = await ablyPublisher({ ...config, apiKey: 'relayApp.relayKey:wrong-secret' }).verify().then(() => null, (err: unknown) => err);
+      const wrong = await ablyPublisher({ ...config, apiKey: 'relayApp.relayKey:wrong-secret' })
+        .verify()
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
       expect(wrong, 'a wrong key is refused at startup').not.toBeNull();
       expect(describeError(wrong)).toMatch(/HTTP 40[13]/);
       const publisher = ablyPublisher(config);

@@ -43,12 +43,19 @@ async function joinWhenAllowed(s: RawSocket, topic: string, config: Record<strin
   const deadline = Date.now() + 5_000;
   for (;;) {
     const reply = await s.join(topic, config);
-    if (reply.response.reason !== 'ClientJoinRateLimitReached: Too many joins per second' || Date.now() > deadline) return reply;
+    if (reply.response.reason !== 'ClientJoinRateLimitReached: Too many joins per second' || Date.now() > deadline)
+      return reply;
     await new Promise((resolve) => setTimeout(resolve, 250)); // the rate window, not an event
   }
 }
 
-const bcast = (topic: string, ref: string | null, payload: unknown, event = 'e'): Frame => ['1', ref, `realtime:${topic}`, 'broadcast', { type: 'broadcast', event, payload }];
+const bcast = (topic: string, ref: string | null, payload: unknown, event = 'e'): Frame => [
+  '1',
+  ref,
+  `realtime:${topic}`,
+  'broadcast',
+  { type: 'broadcast', event, payload },
+];
 const service = () => stack().serviceRoleKey;
 let topics = 0;
 
@@ -80,7 +87,11 @@ describe('oversized payloads', () => {
     const big = JSON.stringify({ full_name: 'x'.repeat(20_000) });
     for (const path of ['/rest/v1/profiles', '/rest/v1/rpc/realtime_channel_grants']) {
       const res = await call(path, { token: service(), body: big, apiUrl: sizes.url });
-      expect([path, res.status, (res.body as { message: string }).message]).toEqual([path, 413, 'Request body is larger than the limit of 16384 bytes']);
+      expect([path, res.status, (res.body as { message: string }).message]).toEqual([
+        path,
+        413,
+        'Request body is larger than the limit of 16384 bytes',
+      ]);
     }
     await stillServes(sizes);
   });
@@ -88,9 +99,23 @@ describe('oversized payloads', () => {
   it('auth: a body over its limit is answered 413 request_entity_too_large', async () => {
     const blob = 'x'.repeat(2 * 1024 * 1024);
     const token = await mintToken({ sub: USER.dispatcherNorth });
-    for (const [path, method] of [['/auth/v1/signup', 'POST'], ['/auth/v1/token?grant_type=password', 'POST'], ['/auth/v1/user', 'PUT']] as const) {
-      const res = await call(path, { method, apikey: stack().anonKey, ...(method === 'PUT' ? { token } : {}), body: { email: 'big@example.com', password: 'secret-pass', data: { blob } }, apiUrl: sizes.url });
-      expect([path, res.status, (res.body as { error_code: string }).error_code]).toEqual([path, 413, 'request_entity_too_large']);
+    for (const [path, method] of [
+      ['/auth/v1/signup', 'POST'],
+      ['/auth/v1/token?grant_type=password', 'POST'],
+      ['/auth/v1/user', 'PUT'],
+    ] as const) {
+      const res = await call(path, {
+        method,
+        apikey: stack().anonKey,
+        ...(method === 'PUT' ? { token } : {}),
+        body: { email: 'big@example.com', password: 'secret-pass', data: { blob } },
+        apiUrl: sizes.url,
+      });
+      expect([path, res.status, (res.body as { error_code: string }).error_code]).toEqual([
+        path,
+        413,
+        'request_entity_too_large',
+      ]);
     }
     expect((await call('/auth/v1/health', { apikey: stack().anonKey, apiUrl: sizes.url })).status).toBe(200);
   });
@@ -99,22 +124,38 @@ describe('oversized payloads', () => {
     const s = await socket(sizes);
     expect((await s.join('big', { broadcast: { ack: true, self: true } })).status).toBe('ok');
     s.send(bcast('big', 'over', { s: 'x'.repeat(2000) }));
-    expect((await s.inbox.next((m) => m[1] === 'over'))[4]).toEqual({ status: 'error', response: { reason: 'Payload size exceeded' } });
+    expect((await s.inbox.next((m) => m[1] === 'over'))[4]).toEqual({
+      status: 'error',
+      response: { reason: 'Payload size exceeded' },
+    });
     s.send(bcast('big', 'under', { s: 'small' }));
     expect((await s.inbox.next((m) => m[1] === 'under'))[4]).toEqual({ status: 'ok', response: {} });
   });
 
   it('realtime REST broadcast: a body over the limit is answered 413', async () => {
     const payload = { s: 'x'.repeat(80 * 1024) };
-    const res = await call('/realtime/v1/api/broadcast', { token: stack().anonKey, apiUrl: sizes.url, body: { messages: [{ topic: 'big', event: 'e', payload }] } });
+    const res = await call('/realtime/v1/api/broadcast', {
+      token: stack().anonKey,
+      apiUrl: sizes.url,
+      body: { messages: [{ topic: 'big', event: 'e', payload }] },
+    });
     expect(res).toEqual({ status: 413, body: { message: 'Payload too large' } });
   });
 
   it('realtime: a presence track over the payload limit shuts the channel with "Track message size exceeded"', async () => {
     const s = await socket(sizes);
     await s.join('big-presence', { presence: { key: 'me', enabled: true } });
-    s.send(['1', 'track', 'realtime:big-presence', 'presence', { type: 'presence', event: 'track', payload: { s: 'x'.repeat(2000) } }]);
-    expect((await s.inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({ status: 'error', message: 'Track message size exceeded' });
+    s.send([
+      '1',
+      'track',
+      'realtime:big-presence',
+      'presence',
+      { type: 'presence', event: 'track', payload: { s: 'x'.repeat(2000) } },
+    ]);
+    expect((await s.inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({
+      status: 'error',
+      message: 'Track message size exceeded',
+    });
     await s.inbox.next((m) => m[3] === 'phx_close');
   });
 
@@ -132,9 +173,21 @@ describe('message floods', () => {
     const s = await socket(floods);
     expect((await joinWhenAllowed(s, 'busy')).status).toBe('ok');
     for (let i = 0; i < 40; i++) s.send(bcast('busy', null, { i }));
-    expect((await s.inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({ extension: 'system', status: 'error', message: 'Too many messages per second' });
+    expect((await s.inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({
+      extension: 'system',
+      status: 'error',
+      message: 'Too many messages per second',
+    });
     expect((await s.inbox.next((m) => m[3] === 'phx_close'))[2]).toBe('realtime:busy');
-    const rest = await Promise.all(Array.from({ length: 30 }, () => call('/realtime/v1/api/broadcast', { token: stack().anonKey, apiUrl: floods.url, body: { messages: [{ topic: 'busy', event: 'e', payload: {} }] } })));
+    const rest = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        call('/realtime/v1/api/broadcast', {
+          token: stack().anonKey,
+          apiUrl: floods.url,
+          body: { messages: [{ topic: 'busy', event: 'e', payload: {} }] },
+        }),
+      ),
+    );
     expect(rest.map((r) => r.status)).toContain(429);
     expect(rest.find((r) => r.status === 429)?.body).toEqual({ message: 'Too many requests' });
     await stillServes(floods);
@@ -143,7 +196,9 @@ describe('message floods', () => {
   it('joins per second: ClientJoinRateLimitReached', async () => {
     const all = await Promise.all(Array.from({ length: 4 }, () => socket(floods)));
     const replies = await Promise.all(all.flatMap((s, i) => [0, 1, 2].map((j) => s.join(`j${i}-${j}-${topics}`))));
-    expect(replies.map((r) => r.response.reason).filter(Boolean)).toContain('ClientJoinRateLimitReached: Too many joins per second');
+    expect(replies.map((r) => r.response.reason).filter(Boolean)).toContain(
+      'ClientJoinRateLimitReached: Too many joins per second',
+    );
     await stillServes(floods);
   });
 
@@ -159,8 +214,18 @@ describe('message floods', () => {
   it('presence calls: the channel is shut down with "Client presence rate limit exceeded"', async () => {
     const s = await socket(floods);
     expect((await joinWhenAllowed(s, 'presence-flood', { presence: { key: 'me', enabled: true } })).status).toBe('ok');
-    for (let i = 0; i < 3; i++) s.send(['1', `t${i}`, 'realtime:presence-flood', 'presence', { type: 'presence', event: 'track', payload: { i } }]);
-    expect((await s.inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({ status: 'error', message: 'Client presence rate limit exceeded' });
+    for (let i = 0; i < 3; i++)
+      s.send([
+        '1',
+        `t${i}`,
+        'realtime:presence-flood',
+        'presence',
+        { type: 'presence', event: 'track', payload: { i } },
+      ]);
+    expect((await s.inbox.next((m) => m[3] === 'system'))[4]).toMatchObject({
+      status: 'error',
+      message: 'Client presence rate limit exceeded',
+    });
     await s.inbox.next((m) => m[3] === 'phx_close');
     await stillServes(floods);
   });

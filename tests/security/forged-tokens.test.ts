@@ -9,12 +9,24 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DEPOT, USER } from '../support/seed-ids';
-import { ablyToken, call, cookieSession, isSocket, openSocket, pusherAuth, rawSocket, stack, type RawSocket } from './support';
+import {
+  ablyToken,
+  call,
+  cookieSession,
+  isSocket,
+  openSocket,
+  pusherAuth,
+  rawSocket,
+  stack,
+  type RawSocket,
+} from './support';
 
 const sub = USER.dispatcherNorth;
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const hs256 = (claims: Record<string, unknown>, secret: string | Uint8Array, header: Record<string, unknown> = {}) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header }).sign(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header })
+    .sign(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
 
 type Forgery = { name: string; make: () => Promise<string>; expected: Record<string, string> };
 
@@ -47,12 +59,18 @@ const FORGERIES: Forgery[] = [
   },
   {
     name: 'RS256 signed with an attacker key (HS/RS confusion)',
-    make: () => new SignJWT({ ...base(), role: 'service_role' }).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).sign(rsa.privateKey),
+    make: () =>
+      new SignJWT({ ...base(), role: 'service_role' })
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
+        .sign(rsa.privateKey),
     expected: badSignature,
   },
   {
     name: 'RS256 carrying its own public key in the header (embedded jwk)',
-    make: async () => new SignJWT({ ...base(), role: 'service_role' }).setProtectedHeader({ alg: 'RS256', jwk: await exportJWK(rsa.publicKey) }).sign(rsa.privateKey),
+    make: async () =>
+      new SignJWT({ ...base(), role: 'service_role' })
+        .setProtectedHeader({ alg: 'RS256', jwk: await exportJWK(rsa.publicKey) })
+        .sign(rsa.privateKey),
     expected: badSignature,
   },
   {
@@ -149,7 +167,10 @@ async function outcomes(token: string): Promise<Record<string, string>> {
   );
   const ably = await ablyToken(session);
   return {
-    rest: rest.status === 200 ? `200 anon: ${JSON.stringify(rest.body)}` : `${rest.status} ${text(rest.body, 'code')}: ${text(rest.body, 'message')}`,
+    rest:
+      rest.status === 200
+        ? `200 anon: ${JSON.stringify(rest.body)}`
+        : `${rest.status} ${text(rest.body, 'code')}: ${text(rest.body, 'message')}`,
     authUser: user.status === 200 ? '200 user' : `${user.status} ${text(user.body, 'error_code')}`,
     authAdmin: `${admin.status} ${text(admin.body, 'error_code')}`,
     connect: isSocket(connect) ? 'open' : `${connect.status} ${text(connect.body, 'error')}`,
@@ -160,7 +181,8 @@ async function outcomes(token: string): Promise<Record<string, string>> {
   };
 }
 
-const normalize = (o: Record<string, string>) => JSON.parse(JSON.stringify(o).replace(/expired \d+ seconds/g, 'expired N seconds')) as Record<string, string>;
+const normalize = (o: Record<string, string>) =>
+  JSON.parse(JSON.stringify(o).replace(/expired \d+ seconds/g, 'expired N seconds')) as Record<string, string>;
 
 describe('forged tokens at every entry point', () => {
   it.each(FORGERIES.map((f) => [f.name, f] as const))('%s', async (_name, forgery) => {
@@ -181,22 +203,45 @@ describe('forged tokens at every entry point', () => {
 
 describe('role escalation through metadata', () => {
   it('a user who sets user_metadata.role = service_role (and tries app_metadata) stays authenticated everywhere', async () => {
-    const client = createClient(stack().apiUrl, stack().anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
+    const client = createClient(stack().apiUrl, stack().anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      realtime: { transport: WebSocket as never },
+    });
     const email = `escalate.${randomUUID().slice(0, 8)}@security-test.example.com`;
-    const signUp = await client.auth.signUp({ email, password: 'correct-horse-1', options: { data: { role: 'service_role' } } });
+    const signUp = await client.auth.signUp({
+      email,
+      password: 'correct-horse-1',
+      options: { data: { role: 'service_role' } },
+    });
     expect(signUp.error).toBeNull();
     const first = signUp.data.session!;
 
-    const update = await call('/auth/v1/user', { method: 'PUT', token: first.access_token, apikey: stack().anonKey, body: { data: { role: 'service_role' } } });
+    const update = await call('/auth/v1/user', {
+      method: 'PUT',
+      token: first.access_token,
+      apikey: stack().anonKey,
+      body: { data: { role: 'service_role' } },
+    });
     expect(update.status).toBe(200);
     expect(update.body).toMatchObject({ role: 'authenticated', user_metadata: { role: 'service_role' } });
-    const appMeta = await call('/auth/v1/user', { method: 'PUT', token: first.access_token, apikey: stack().anonKey, body: { app_metadata: { role: 'service_role' } } });
+    const appMeta = await call('/auth/v1/user', {
+      method: 'PUT',
+      token: first.access_token,
+      apikey: stack().anonKey,
+      body: { app_metadata: { role: 'service_role' } },
+    });
     expect(appMeta).toMatchObject({ status: 403, body: { error_code: 'not_admin' } });
 
-    const refreshed = await call('/auth/v1/token?grant_type=refresh_token', { apikey: stack().anonKey, body: { refresh_token: first.refresh_token } });
+    const refreshed = await call('/auth/v1/token?grant_type=refresh_token', {
+      apikey: stack().anonKey,
+      body: { refresh_token: first.refresh_token },
+    });
     expect(refreshed.status).toBe(200);
     const token = text(refreshed.body, 'access_token')!;
-    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, Record<string, unknown> | string>;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<
+      string,
+      Record<string, unknown> | string
+    >;
     expect(claims.role).toBe('authenticated');
     expect(claims.user_metadata).toMatchObject({ role: 'service_role' });
     expect((claims.app_metadata as Record<string, unknown>).role).toBeUndefined();
@@ -207,13 +252,18 @@ describe('role escalation through metadata', () => {
     const who = await call('/rest/v1/shipment_events', { token, body: { depot_id: DEPOT.north } });
     expect(who.status).toBe(403);
     // Auth admin API: a user, not an admin.
-    expect(await call('/auth/v1/admin/users', { token, apikey: stack().anonKey })).toMatchObject({ status: 403, body: { error_code: 'not_admin' } });
+    expect(await call('/auth/v1/admin/users', { token, apikey: stack().anonKey })).toMatchObject({
+      status: 403,
+      body: { error_code: 'not_admin' },
+    });
     // Realtime: connects and joins as authenticated, private depot channels refused.
     const socket = await openSocket(token);
     sockets.push(socket);
     expect(await socket.join(`depot:${DEPOT.north}`, { private: true }, token)).toEqual({
       status: 'error',
-      response: { reason: `Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.north}` },
+      response: {
+        reason: `Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.north}`,
+      },
     });
     // Route logic, with the genuine session of that user.
     const session = cookieSession(token);

@@ -21,9 +21,31 @@ const PAYLOADS = [
 const enc = encodeURIComponent;
 
 type Outcome = '4xx' | 'literal';
-type Case = { name: string; path: string; method?: string; body?: unknown; headers?: Record<string, string>; expect: Outcome };
+type Case = {
+  name: string;
+  path: string;
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  expect: Outcome;
+};
 
-const OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'isdistinct', 'not.eq', 'not.like', 'plfts', 'phfts', 'wfts'];
+const OPERATORS = [
+  'eq',
+  'neq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'like',
+  'ilike',
+  'isdistinct',
+  'not.eq',
+  'not.like',
+  'plfts',
+  'phfts',
+  'wfts',
+];
 // Values Postgres parses itself (regular expression, tsquery): refused when they do not parse, else matched.
 const PARSED_VALUE_OPERATORS = ['match', 'imatch', 'fts'];
 const parses = (op: string, payload: string) => {
@@ -50,50 +72,175 @@ function cases(payload: string): Case[] {
     { name: "select=reference->>'<payload>'", path: `${t}?select=${enc(`reference->>${q}`)}`, expect: '4xx' },
     { name: 'select=id.count()<payload>', path: `${t}?select=${enc(`id.count()${payload}`)}`, expect: '4xx' },
     // Filters: the payload as value of every operator, and as the column.
-    ...OPERATORS.map((op): Case => ({ name: `reference=${op}.<payload>`, path: `${t}?select=id&reference=${op}.${enc(payload)}`, expect: 'literal' })),
-    ...PARSED_VALUE_OPERATORS.map((op): Case => ({ name: `reference=${op}.<payload>`, path: `${t}?select=id&reference=${op}.${enc(payload)}`, expect: parses(op, payload) ? 'literal' : '4xx' })),
-    ...ARRAY_OPERATORS.map((op): Case => ({ name: `reference=${op}.(<payload>)`, path: `${t}?select=id&reference=${op}.${enc(`(${q})`)}`, expect: op === 'in' ? 'literal' : '4xx' })),
-    ...ARRAY_OPERATORS.map((op): Case => ({ name: `reference=${op}.{<payload>}`, path: `${t}?select=id&reference=${op}.${enc(`{${q}}`)}`, expect: '4xx' })),
-    ...RANGE_OPERATORS.map((op): Case => ({ name: `reference=${op}.<payload>`, path: `${t}?select=id&reference=${op}.${enc(`[${payload}]`)}`, expect: '4xx' })),
+    ...OPERATORS.map((op): Case => ({
+      name: `reference=${op}.<payload>`,
+      path: `${t}?select=id&reference=${op}.${enc(payload)}`,
+      expect: 'literal',
+    })),
+    ...PARSED_VALUE_OPERATORS.map((op): Case => ({
+      name: `reference=${op}.<payload>`,
+      path: `${t}?select=id&reference=${op}.${enc(payload)}`,
+      expect: parses(op, payload) ? 'literal' : '4xx',
+    })),
+    ...ARRAY_OPERATORS.map((op): Case => ({
+      name: `reference=${op}.(<payload>)`,
+      path: `${t}?select=id&reference=${op}.${enc(`(${q})`)}`,
+      expect: op === 'in' ? 'literal' : '4xx',
+    })),
+    ...ARRAY_OPERATORS.map((op): Case => ({
+      name: `reference=${op}.{<payload>}`,
+      path: `${t}?select=id&reference=${op}.${enc(`{${q}}`)}`,
+      expect: '4xx',
+    })),
+    ...RANGE_OPERATORS.map((op): Case => ({
+      name: `reference=${op}.<payload>`,
+      path: `${t}?select=id&reference=${op}.${enc(`[${payload}]`)}`,
+      expect: '4xx',
+    })),
     { name: 'reference=fts(<payload>).x', path: `${t}?select=id&reference=fts(${enc(payload)}).x`, expect: '4xx' },
     { name: 'reference=is.<payload>', path: `${t}?select=id&reference=is.${enc(payload)}`, expect: '4xx' },
     { name: '"<payload>"=eq.1 (column)', path: `${t}?select=id&${enc(q)}=eq.1`, expect: '4xx' },
-    { name: 'reference-><payload>=eq.1 (json path)', path: `${t}?select=id&${enc(`reference->${q}`)}=eq.1`, expect: '4xx' },
+    {
+      name: 'reference-><payload>=eq.1 (json path)',
+      path: `${t}?select=id&${enc(`reference->${q}`)}=eq.1`,
+      expect: '4xx',
+    },
     // Logic trees.
-    { name: 'or=(reference.eq.<payload>,…)', path: `${t}?select=id&or=${enc(`(reference.eq.${q},id.is.null)`)}`, expect: 'literal' },
+    {
+      name: 'or=(reference.eq.<payload>,…)',
+      path: `${t}?select=id&or=${enc(`(reference.eq.${q},id.is.null)`)}`,
+      expect: 'literal',
+    },
     { name: 'and=(<payload>.eq.1)', path: `${t}?select=id&and=${enc(`(${q}.eq.1)`)}`, expect: '4xx' },
     { name: 'or=(<payload>)', path: `${t}?select=id&or=${enc(`(${payload})`)}`, expect: '4xx' },
-    { name: 'not.or=(and(reference.eq.<payload>))', path: `${t}?select=id&not.or=${enc(`(and(reference.eq.${q},id.is.null))`)}`, expect: 'literal' },
+    {
+      name: 'not.or=(and(reference.eq.<payload>))',
+      path: `${t}?select=id&not.or=${enc(`(and(reference.eq.${q},id.is.null))`)}`,
+      expect: 'literal',
+    },
     // Ordering and paging.
     { name: 'order=<payload>', path: `${t}?select=id&order=${enc(q)}`, expect: '4xx' },
     { name: 'order=reference.<payload>', path: `${t}?select=id&order=reference.${enc(payload)}`, expect: '4xx' },
-    { name: 'order=reference.asc.<payload>', path: `${t}?select=id&order=reference.asc.${enc(payload)}`, expect: '4xx' },
+    {
+      name: 'order=reference.asc.<payload>',
+      path: `${t}?select=id&order=reference.asc.${enc(payload)}`,
+      expect: '4xx',
+    },
     { name: 'limit=<payload>', path: `${t}?select=id&limit=${enc(payload)}`, expect: '4xx' },
     { name: 'offset=<payload>', path: `${t}?select=id&offset=${enc(payload)}`, expect: '4xx' },
     { name: 'limit=1;<payload>', path: `${t}?select=id&limit=${enc(`1;${payload}`)}`, expect: '4xx' },
     // Writes: identifiers in on_conflict / columns, payload values in the body (refused by the reference check).
-    { name: 'on_conflict=<payload>', path: `${t}?on_conflict=${enc(payload)}`, method: 'POST', body: { reference: 'INJ-1' }, headers: { Prefer: 'resolution=merge-duplicates' }, expect: '4xx' },
-    { name: 'columns=<payload>', path: `${t}?columns=${enc(q)}`, method: 'POST', body: { reference: 'INJ-1' }, expect: '4xx' },
-    { name: 'columns=reference,<payload>', path: `${t}?columns=reference,${enc(payload)}`, method: 'POST', body: { reference: 'INJ-1' }, expect: '4xx' },
+    {
+      name: 'on_conflict=<payload>',
+      path: `${t}?on_conflict=${enc(payload)}`,
+      method: 'POST',
+      body: { reference: 'INJ-1' },
+      headers: { Prefer: 'resolution=merge-duplicates' },
+      expect: '4xx',
+    },
+    {
+      name: 'columns=<payload>',
+      path: `${t}?columns=${enc(q)}`,
+      method: 'POST',
+      body: { reference: 'INJ-1' },
+      expect: '4xx',
+    },
+    {
+      name: 'columns=reference,<payload>',
+      path: `${t}?columns=reference,${enc(payload)}`,
+      method: 'POST',
+      body: { reference: 'INJ-1' },
+      expect: '4xx',
+    },
     { name: 'body key <payload>', path: t, method: 'POST', body: { [payload]: 1 }, expect: '4xx' },
-    { name: 'body value <payload>', path: t, method: 'POST', body: { depot_id: DEPOT.north, reference: payload, recipient: payload, address: payload }, expect: '4xx' },
-    { name: 'PATCH filter value <payload>', path: `${t}?reference=eq.${enc(payload)}`, method: 'PATCH', body: { recipient: payload }, expect: 'literal' },
-    { name: 'DELETE filter value <payload>', path: `${t}?reference=eq.${enc(payload)}`, method: 'DELETE', expect: 'literal' },
+    {
+      name: 'body value <payload>',
+      path: t,
+      method: 'POST',
+      body: { depot_id: DEPOT.north, reference: payload, recipient: payload, address: payload },
+      expect: '4xx',
+    },
+    {
+      name: 'PATCH filter value <payload>',
+      path: `${t}?reference=eq.${enc(payload)}`,
+      method: 'PATCH',
+      body: { recipient: payload },
+      expect: 'literal',
+    },
+    {
+      name: 'DELETE filter value <payload>',
+      path: `${t}?reference=eq.${enc(payload)}`,
+      method: 'DELETE',
+      expect: 'literal',
+    },
     // Functions: the name, argument values and argument names.
     { name: 'rpc/<payload>', path: `/rest/v1/rpc/${enc(payload)}`, method: 'POST', body: {}, expect: '4xx' },
-    { name: 'rpc GET args <payload>', path: `/rest/v1/rpc/depot_id_of_topic?topic=${enc(payload)}&kind=${enc(payload)}`, expect: 'literal' },
-    { name: 'rpc POST args <payload>', path: '/rest/v1/rpc/depot_id_of_topic', method: 'POST', body: { topic: payload, kind: payload }, expect: 'literal' },
-    { name: 'rpc argument name <payload>', path: '/rest/v1/rpc/depot_id_of_topic', method: 'POST', body: { topic: 'x', [payload]: 'y' }, expect: '4xx' },
+    {
+      name: 'rpc GET args <payload>',
+      path: `/rest/v1/rpc/depot_id_of_topic?topic=${enc(payload)}&kind=${enc(payload)}`,
+      expect: 'literal',
+    },
+    {
+      name: 'rpc POST args <payload>',
+      path: '/rest/v1/rpc/depot_id_of_topic',
+      method: 'POST',
+      body: { topic: payload, kind: payload },
+      expect: 'literal',
+    },
+    {
+      name: 'rpc argument name <payload>',
+      path: '/rest/v1/rpc/depot_id_of_topic',
+      method: 'POST',
+      body: { topic: 'x', [payload]: 'y' },
+      expect: '4xx',
+    },
     // Headers.
-    { name: 'Prefer: count=<payload>', path: `${t}?select=id&limit=1`, headers: { Prefer: `count=${payload}` }, expect: 'literal' },
+    {
+      name: 'Prefer: count=<payload>',
+      path: `${t}?select=id&limit=1`,
+      headers: { Prefer: `count=${payload}` },
+      expect: 'literal',
+    },
     // PostgREST answers 400 PGRST122 here; the dev stack ignores handling=strict (reported, not a security issue).
-    { name: 'Prefer: handling=strict, <payload>', path: `${t}?select=id&limit=1`, headers: { Prefer: `handling=strict, ${payload}` }, expect: 'literal' },
-    { name: 'Prefer: tx=<payload>', path: `${t}?select=id&limit=1`, headers: { Prefer: `tx=${payload}` }, expect: 'literal' },
+    {
+      name: 'Prefer: handling=strict, <payload>',
+      path: `${t}?select=id&limit=1`,
+      headers: { Prefer: `handling=strict, ${payload}` },
+      expect: 'literal',
+    },
+    {
+      name: 'Prefer: tx=<payload>',
+      path: `${t}?select=id&limit=1`,
+      headers: { Prefer: `tx=${payload}` },
+      expect: 'literal',
+    },
     { name: 'Range: 0-<payload>', path: `${t}?select=id`, headers: { Range: `0-${payload}` }, expect: 'literal' },
-    { name: 'Range-Unit: <payload>', path: `${t}?select=id`, headers: { 'Range-Unit': payload, Range: '0-1' }, expect: 'literal' },
-    { name: 'Accept-Profile: <payload>', path: `${t}?select=id`, headers: { 'Accept-Profile': payload }, expect: '4xx' },
-    { name: 'Content-Profile: <payload>', path: t, method: 'POST', body: { reference: 'INJ-1' }, headers: { 'Content-Profile': payload }, expect: '4xx' },
-    { name: 'Accept: pgrst.object + <payload>', path: `${t}?select=id`, headers: { Accept: `application/vnd.pgrst.object+json; nulls=${payload}` }, expect: '4xx' },
+    {
+      name: 'Range-Unit: <payload>',
+      path: `${t}?select=id`,
+      headers: { 'Range-Unit': payload, Range: '0-1' },
+      expect: 'literal',
+    },
+    {
+      name: 'Accept-Profile: <payload>',
+      path: `${t}?select=id`,
+      headers: { 'Accept-Profile': payload },
+      expect: '4xx',
+    },
+    {
+      name: 'Content-Profile: <payload>',
+      path: t,
+      method: 'POST',
+      body: { reference: 'INJ-1' },
+      headers: { 'Content-Profile': payload },
+      expect: '4xx',
+    },
+    {
+      name: 'Accept: pgrst.object + <payload>',
+      path: `${t}?select=id`,
+      headers: { Accept: `application/vnd.pgrst.object+json; nulls=${payload}` },
+      expect: '4xx',
+    },
   ];
 }
 
@@ -123,20 +270,33 @@ afterAll(async () => {
 });
 
 describe('SQL injection through every REST parameter', () => {
-  it.each(PAYLOADS.map((p, i) => [i, p] as const))('payload %i is refused with 4xx or used as a plain value: %s', async (_i, payload) => {
-    const got: Record<string, string> = {};
-    const want: Record<string, string> = {};
-    for (const c of cases(payload)) {
-      const token = stack().serviceRoleKey;
-      const res = await call(c.path, { method: c.method, token, body: c.body, headers: { Prefer: 'return=representation', ...c.headers } });
-      const code = (res.body as { code?: string } | null)?.code;
-      // A plain value runs as a bound parameter: any 2xx, as long as nothing of the session leaks (a UNION would show the claims).
-      const leaked = /service_role|supabase-demo/.test(JSON.stringify(res.body));
-      got[c.name] = res.status >= 400 && res.status < 500 && typeof code === 'string' ? '4xx' : res.status < 300 && !leaked ? 'literal' : `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
-      want[c.name] = c.expect;
-    }
-    expect(got).toEqual(want);
-  });
+  it.each(PAYLOADS.map((p, i) => [i, p] as const))(
+    'payload %i is refused with 4xx or used as a plain value: %s',
+    async (_i, payload) => {
+      const got: Record<string, string> = {};
+      const want: Record<string, string> = {};
+      for (const c of cases(payload)) {
+        const token = stack().serviceRoleKey;
+        const res = await call(c.path, {
+          method: c.method,
+          token,
+          body: c.body,
+          headers: { Prefer: 'return=representation', ...c.headers },
+        });
+        const code = (res.body as { code?: string } | null)?.code;
+        // A plain value runs as a bound parameter: any 2xx, as long as nothing of the session leaks (a UNION would show the claims).
+        const leaked = /service_role|supabase-demo/.test(JSON.stringify(res.body));
+        got[c.name] =
+          res.status >= 400 && res.status < 500 && typeof code === 'string'
+            ? '4xx'
+            : res.status < 300 && !leaked
+              ? 'literal'
+              : `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+        want[c.name] = c.expect;
+      }
+      expect(got).toEqual(want);
+    },
+  );
 
   it('leaves the seed rows, the catalog and the gateway as they were', async () => {
     expect(await fingerprint()).toEqual(before);

@@ -25,7 +25,10 @@ const noSocket = { transport: WebSocket as never };
 
 /** A supabase-js client signed in with a demo user's password (a genuine session). */
 export async function signIn(email: string, apiUrl = stack().apiUrl): Promise<SupabaseClient<Database>> {
-  const client = createClient<Database>(apiUrl, stack().anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: noSocket });
+  const client = createClient<Database>(apiUrl, stack().anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: noSocket,
+  });
   const { error } = await client.auth.signInWithPassword({ email, password: 'password123' });
   if (error) throw error;
   return client;
@@ -44,7 +47,14 @@ export function cookieSession(accessToken: string): SupabaseClient<Database> {
     token_type: 'bearer',
     expires_in: 3600,
     expires_at: now + 3600,
-    user: { id: 'a0000000-0000-4000-8000-000000000001', aud: 'authenticated', role: 'authenticated', app_metadata: {}, user_metadata: {}, created_at: new Date().toISOString() },
+    user: {
+      id: 'a0000000-0000-4000-8000-000000000001',
+      aud: 'authenticated',
+      role: 'authenticated',
+      app_metadata: {},
+      user_metadata: {},
+      created_at: new Date().toISOString(),
+    },
   };
   const host = new URL(stack().apiUrl).hostname.split('.')[0];
   return createServerClient<Database>(stack().apiUrl, stack().anonKey, {
@@ -75,14 +85,28 @@ async function answer(res: Response): Promise<HttpAnswer> {
 /** Any HTTP call against the gateway; `token` goes in both apikey and Authorization unless apikey is given. */
 export async function call(
   path: string,
-  init: { method?: string; token?: string; apikey?: string; body?: unknown; headers?: Record<string, string>; apiUrl?: string } = {},
+  init: {
+    method?: string;
+    token?: string;
+    apikey?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    apiUrl?: string;
+  } = {},
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
   const apikey = init.apikey ?? init.token;
   if (apikey) headers.apikey = apikey;
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-  return answer(await fetch(`${init.apiUrl ?? stack().apiUrl}${path}`, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body }));
+  const body =
+    init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+  return answer(
+    await fetch(`${init.apiUrl ?? stack().apiUrl}${path}`, {
+      method: init.method ?? (body ? 'POST' : 'GET'),
+      headers,
+      body,
+    }),
+  );
 }
 
 export type Frame = [string | null, string | null, string, string, Record<string, unknown>];
@@ -93,14 +117,20 @@ export interface RawSocket {
   closed: Promise<number>;
   send(frame: Frame): void;
   /** Joins `realtime:<topic>` and resolves with the phx_reply payload. */
-  join(topic: string, config?: Record<string, unknown>, accessToken?: string): Promise<{ status: string; response: Record<string, unknown> }>;
+  join(
+    topic: string,
+    config?: Record<string, unknown>,
+    accessToken?: string,
+  ): Promise<{ status: string; response: Record<string, unknown> }>;
 }
 
 let refs = 0;
 
 /** A Phoenix socket (vsn 2.0.0 JSON frames) on /realtime/v1, or the HTTP refusal of the upgrade. */
 export function rawSocket(apikey: string, apiUrl = stack().apiUrl): Promise<RawSocket | HttpAnswer> {
-  const ws = new WebSocket(`${apiUrl.replace('http', 'ws')}/realtime/v1/websocket?apikey=${encodeURIComponent(apikey)}&vsn=2.0.0`);
+  const ws = new WebSocket(
+    `${apiUrl.replace('http', 'ws')}/realtime/v1/websocket?apikey=${encodeURIComponent(apikey)}&vsn=2.0.0`,
+  );
   const inbox = new Inbox<Frame>();
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
   ws.on('message', (data, isBinary) => {
@@ -122,7 +152,22 @@ export function rawSocket(apikey: string, apiUrl = stack().apiUrl): Promise<RawS
         send,
         async join(topic, config = {}, accessToken) {
           const ref = `j${++refs}`;
-          send([ref, ref, `realtime:${topic}`, 'phx_join', { config: { broadcast: { self: false, ack: false }, presence: { key: '', enabled: false }, postgres_changes: [], private: false, ...config }, ...(accessToken ? { access_token: accessToken } : {}) }]);
+          send([
+            ref,
+            ref,
+            `realtime:${topic}`,
+            'phx_join',
+            {
+              config: {
+                broadcast: { self: false, ack: false },
+                presence: { key: '', enabled: false },
+                postgres_changes: [],
+                private: false,
+                ...config,
+              },
+              ...(accessToken ? { access_token: accessToken } : {}),
+            },
+          ]);
           const reply = await inbox.next((m) => m[1] === ref && m[3] === 'phx_reply');
           return reply[4] as { status: string; response: Record<string, unknown> };
         },

@@ -10,10 +10,7 @@ export function connect(max = 4): Sql {
   return postgres(inject('stack').dbUrl, { max, onnotice: () => {} });
 }
 
-export type Actor =
-  | { kind: 'anon' }
-  | { kind: 'service_role' }
-  | { kind: 'user'; id: string; email?: string };
+export type Actor = { kind: 'anon' } | { kind: 'service_role' } | { kind: 'user'; id: string; email?: string };
 
 export function actorLabel(actor: Actor): string {
   if (actor.kind !== 'user') return actor.kind;

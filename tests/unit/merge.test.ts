@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyChangeToDetail,
-  applyShipmentChange,
-  removeFromList,
-  type DepotBoard,
-} from '../../lib/shipments/merge';
+import { applyChangeToDetail, applyShipmentChange, removeFromList, type DepotBoard } from '../../lib/shipments/merge';
 import type { Shipment, ShipmentChange } from '../../lib/shipments/schema';
 
 const DEPOT = '00000000-0000-4000-8000-0000000000d1';
@@ -13,14 +8,33 @@ const B = '00000000-0000-4000-8000-00000000000b';
 
 function shipment(id: string, version: number, status: Shipment['status'] = 'pending'): Shipment {
   return {
-    id, depot_id: DEPOT, reference: `REF-${id.slice(-1)}`, recipient: 'R', address: 'A', status,
-    driver_id: null, eta: null, last_lat: null, last_lng: null, last_position_at: null, version,
-    created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
+    id,
+    depot_id: DEPOT,
+    reference: `REF-${id.slice(-1)}`,
+    recipient: 'R',
+    address: 'A',
+    status,
+    driver_id: null,
+    eta: null,
+    last_lat: null,
+    last_lng: null,
+    last_position_at: null,
+    version,
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
   };
 }
 
 function update(seq: number, record: Shipment, operation: ShipmentChange['operation'] = 'UPDATE'): ShipmentChange {
-  return { seq, depot_id: DEPOT, id: record.id, version: record.version, operation, changed: ['status'], record: operation === 'DELETE' ? null : record };
+  return {
+    seq,
+    depot_id: DEPOT,
+    id: record.id,
+    version: record.version,
+    operation,
+    changed: ['status'],
+    record: operation === 'DELETE' ? null : record,
+  };
 }
 
 const board = (): DepotBoard => ({ watermark: 10, shipments: [shipment(A, 3), shipment(B, 1)] });
@@ -50,13 +64,21 @@ describe('applyShipmentChange', () => {
     const C = '00000000-0000-4000-8000-00000000000c';
     const inserted = applyShipmentChange(board(), update(11, shipment(C, 1), 'INSERT'))!;
     expect(inserted.shipments.map((s) => s.id)).toEqual([A, B, C]);
-    const deleted = applyShipmentChange(inserted, { ...update(12, shipment(B, 2)), operation: 'DELETE', record: null })!;
+    const deleted = applyShipmentChange(inserted, {
+      ...update(12, shipment(B, 2)),
+      operation: 'DELETE',
+      record: null,
+    })!;
     expect(deleted.shipments.map((s) => s.id)).toEqual([A, C]);
   });
 
   it('does not resurrect or delete over a newer copy', () => {
     const before = board();
-    const staleDelete = applyShipmentChange(before, { ...update(4, shipment(A, 2)), operation: 'DELETE', record: null })!;
+    const staleDelete = applyShipmentChange(before, {
+      ...update(4, shipment(A, 2)),
+      operation: 'DELETE',
+      record: null,
+    })!;
     expect(staleDelete.shipments.map((s) => s.id)).toEqual([A, B]);
   });
 
@@ -83,7 +105,9 @@ describe('applyChangeToDetail', () => {
   });
 
   it('marks a deleted shipment as gone (null)', () => {
-    expect(applyChangeToDetail(shipment(A, 3), { ...update(1, shipment(A, 4)), operation: 'DELETE', record: null })).toBeNull();
+    expect(
+      applyChangeToDetail(shipment(A, 3), { ...update(1, shipment(A, 4)), operation: 'DELETE', record: null }),
+    ).toBeNull();
   });
 });
 

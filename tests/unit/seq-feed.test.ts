@@ -19,7 +19,11 @@ function setup(initialSeq: number, committed: number[]) {
     apply: (changes) => applied.push(...changes.map((c) => c.seq)),
     backfill: async (after, limit) => {
       backfillCalls.push(after);
-      return [...db].filter((s) => s > after).sort((a, b) => a - b).slice(0, limit).map(change);
+      return [...db]
+        .filter((s) => s > after)
+        .sort((a, b) => a - b)
+        .slice(0, limit)
+        .map(change);
     },
     pageSize: 3,
   });

@@ -43,7 +43,9 @@ async function rolledBack<T>(sql: Sql, work: (tx: TransactionSql) => Promise<T>)
 /** Postgres errors that mean "this role may not", not "the server is broken". */
 function isPolicyError(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return typeof code === 'string' && (code === '42501' || code === '22023' || code === '42704' || code.startsWith('P0'));
+  return (
+    typeof code === 'string' && (code === '42501' || code === '22023' || code === '42704' || code.startsWith('P0'))
+  );
 }
 
 /**

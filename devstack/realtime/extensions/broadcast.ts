@@ -15,7 +15,11 @@ export async function handleBroadcastPush(channel: Channel, frame: Frame | Broad
   } else {
     const parsed = broadcastPushSchema.safeParse(frame.payload);
     if (!parsed.success) return;
-    message = { event: parsed.data.event, body: { kind: 'json', value: parsed.data.payload ?? {} }, binaryFrame: false };
+    message = {
+      event: parsed.data.event,
+      body: { kind: 'json', value: parsed.data.payload ?? {} },
+      binaryFrame: false,
+    };
   }
   const { ctx } = channel.connection;
   const policies = channel.policies;

@@ -38,7 +38,10 @@ export async function readTable(rc: RequestContext, table: Table): Promise<void>
   const page = pageOf(rc, root);
   shape.limit = page.limit;
   shape.offset = page.offset;
-  const statement = readStatement(shape, rc.cache.schema, { count: rc.prefs.count !== null, stripNulls: rc.accept.stripNulls });
+  const statement = readStatement(shape, rc.cache.schema, {
+    count: rc.prefs.count !== null,
+    stripNulls: rc.accept.stripNulls,
+  });
 
   const row = await inTransaction(rc.sql, rc.config, rc.identity, rc.settings, true, async (tx) => {
     const { rows } = await runStatement(tx, statement.text, params.values);
@@ -54,9 +57,16 @@ export async function readTable(rc: RequestContext, table: Table): Promise<void>
   }
   const { status, contentRange } = rangeOf(page.offset, rows, total);
   if (status === 416) {
-    throw new RestError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${page.offset} was requested, but there are only ${total} rows.`, null, {
-      'content-range': contentRange,
-    });
+    throw new RestError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      `An offset of ${page.offset} was requested, but there are only ${total} rows.`,
+      null,
+      {
+        'content-range': contentRange,
+      },
+    );
   }
   send(rc.res, status, row?.body ?? '[]', { ...headers, 'content-range': contentRange }, rc.head);
 }

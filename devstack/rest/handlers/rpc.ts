@@ -16,9 +16,23 @@ import { rangeOf, send } from '../response';
 import type { RequestContext } from '../context';
 import { pageOf, totalOf } from './read';
 
-const reserved = new Set(['select', 'order', 'limit', 'offset', 'and', 'or', 'not.and', 'not.or', 'columns', 'on_conflict']);
+const reserved = new Set([
+  'select',
+  'order',
+  'limit',
+  'offset',
+  'and',
+  'or',
+  'not.and',
+  'not.or',
+  'columns',
+  'on_conflict',
+]);
 
-async function argumentsOf(rc: RequestContext, name: string): Promise<{ args: Record<string, JsonValue>; objectBody: boolean; argKeys: Set<string> }> {
+async function argumentsOf(
+  rc: RequestContext,
+  name: string,
+): Promise<{ args: Record<string, JsonValue>; objectBody: boolean; argKeys: Set<string> }> {
   if (rc.req.method === 'POST') {
     const body = await readJsonBody(rc.req, rc.config.maxBodyBytes);
     if (body === undefined) return { args: {}, objectBody: true, argKeys: new Set() };
@@ -58,7 +72,11 @@ export async function callFunction(rc: RequestContext, name: string): Promise<vo
       : `select null::bigint as total, 1 as page, to_json(${ident(alias)})::text as body from ${from}`;
   } else {
     const table: Table = (fn.returnTable ? rc.cache.tableNow(fn.returnTable) : null) ?? {
-      name: fn.name, kind: 'f', columns: fn.returnColumns, primaryKey: [], uniqueKeys: [],
+      name: fn.name,
+      kind: 'f',
+      columns: fn.returnColumns,
+      primaryKey: [],
+      uniqueKeys: [],
     };
     const shapeCtx = newShapeContext(rc.cache, params, query.modifiers);
     const shape = await buildShape(shapeCtx, table, query.select, '', alias);

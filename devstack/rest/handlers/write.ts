@@ -12,7 +12,13 @@ import { inTransaction, runStatement } from '../execute';
 import { SqlParams } from '../sql/fragment';
 import { assertModifiersEmbedded, buildShape, newShapeContext } from '../sql/shape';
 import {
-  deleteCommand, insertCommand, mutationConditions, mutationStatement, returningAll, returningAllInsert, updateCommand,
+  deleteCommand,
+  insertCommand,
+  mutationConditions,
+  mutationStatement,
+  returningAll,
+  returningAllInsert,
+  updateCommand,
 } from '../sql/statements';
 import { send } from '../response';
 import type { RequestContext } from '../context';
@@ -48,7 +54,14 @@ async function runMutation(
     const select: SelectItem[] = wantsBody
       ? query.select
       : table.primaryKey.map((name) => ({ kind: 'column', field: { name, path: [] }, alias: null, cast: null }));
-    const shapeCtx = newShapeContext(rc.cache, params, new Map([['', { filters: [], order: [], limit: null, offset: null }], ...[...query.modifiers].filter(([path]) => path !== '')]));
+    const shapeCtx = newShapeContext(
+      rc.cache,
+      params,
+      new Map([
+        ['', { filters: [], order: [], limit: null, offset: null }],
+        ...[...query.modifiers].filter(([path]) => path !== ''),
+      ]),
+    );
     const shape = await buildShape(shapeCtx, table, select);
     assertModifiersEmbedded(shapeCtx);
     text = mutationStatement(command(returningStar), shape, { count: false, stripNulls: rc.accept.stripNulls }).text;
@@ -57,9 +70,10 @@ async function runMutation(
   }
   return inTransaction(rc.sql, rc.config, rc.identity, rc.settings, false, async (tx: TransactionSql) => {
     const result = await runStatement(tx, text, params.values);
-    const outcome: Outcome = wantsBody || wantsKeys
-      ? { rows: result.rows[0]?.page ?? 0, body: result.rows[0]?.body ?? '[]' }
-      : { rows: result.count, body: null };
+    const outcome: Outcome =
+      wantsBody || wantsKeys
+        ? { rows: result.rows[0]?.page ?? 0, body: result.rows[0]?.body ?? '[]' }
+        : { rows: result.count, body: null };
     if (rc.accept.singular && outcome.rows !== 1) throw singularityError(outcome.rows);
     return outcome;
   });
@@ -78,7 +92,9 @@ function respond(rc: RequestContext, table: Table, outcome: Outcome, created: bo
   if (rc.prefs.return === 'headers-only' && outcome.body !== null) {
     const [first] = JSON.parse(outcome.body) as JsonObject[];
     if (first) {
-      const filters = table.primaryKey.map((k) => `${encodeURIComponent(k)}=eq.${encodeURIComponent(String(first[k]))}`);
+      const filters = table.primaryKey.map(
+        (k) => `${encodeURIComponent(k)}=eq.${encodeURIComponent(String(first[k]))}`,
+      );
       headers.location = `/${encodeURIComponent(table.name)}?${filters.join('&')}`;
     }
   }
@@ -95,21 +111,35 @@ export async function insertRows(rc: RequestContext, table: Table): Promise<void
   if (!columns) {
     columns = Object.keys(objects[0] ?? {});
     const signature = [...columns].sort().join('\u0000');
-    if (objects.some((o) => Object.keys(o).sort().join('\u0000') !== signature)) throw invalidBody('All object keys must match');
+    if (objects.some((o) => Object.keys(o).sort().join('\u0000') !== signature))
+      throw invalidBody('All object keys must match');
   }
   table = await checkColumns(rc, table, columns);
 
   let onConflict: { columns: string[]; action: 'merge' | 'ignore' } | null = null;
   if (rc.prefs.resolution) {
     const keys = query.onConflict ?? table.primaryKey;
-    if (keys.length === 0) throw new RestError(400, 'PGRST100', '"failed to parse on_conflict parameter"', `'${table.name}' has no primary key; name the conflict columns with on_conflict`);
+    if (keys.length === 0)
+      throw new RestError(
+        400,
+        'PGRST100',
+        '"failed to parse on_conflict parameter"',
+        `'${table.name}' has no primary key; name the conflict columns with on_conflict`,
+      );
     table = await checkColumns(rc, table, keys);
     onConflict = { columns: keys, action: rc.prefs.resolution === 'merge-duplicates' ? 'merge' : 'ignore' };
   }
   const params = new SqlParams();
   const spec = { table, columns, missingDefault: rc.prefs.missing === 'default', onConflict };
   const bodyJson = JSON.stringify(objects);
-  const outcome = await runMutation(rc, table, query, params, (returning) => insertCommand(rc.cache.schema, params, spec, bodyJson, returning), returningAllInsert);
+  const outcome = await runMutation(
+    rc,
+    table,
+    query,
+    params,
+    (returning) => insertCommand(rc.cache.schema, params, spec, bodyJson, returning),
+    returningAllInsert,
+  );
   respond(rc, table, outcome, true);
 }
 
@@ -127,7 +157,14 @@ export async function updateRows(rc: RequestContext, table: Table): Promise<void
   const root = query.modifiers.get('') ?? { filters: [], order: [], limit: null, offset: null };
   const conditions = await mutationConditions(rc.cache, params, table, root);
   const bodyJson = JSON.stringify(body);
-  const outcome = await runMutation(rc, table, query, params, (returning) => updateCommand(rc.cache.schema, params, table, columns, bodyJson, conditions, returning), returningAll);
+  const outcome = await runMutation(
+    rc,
+    table,
+    query,
+    params,
+    (returning) => updateCommand(rc.cache.schema, params, table, columns, bodyJson, conditions, returning),
+    returningAll,
+  );
   respond(rc, table, outcome, false);
 }
 
@@ -136,6 +173,13 @@ export async function deleteRows(rc: RequestContext, table: Table): Promise<void
   const params = new SqlParams();
   const root = query.modifiers.get('') ?? { filters: [], order: [], limit: null, offset: null };
   const conditions = await mutationConditions(rc.cache, params, table, root);
-  const outcome = await runMutation(rc, table, query, params, (returning) => deleteCommand(rc.cache.schema, table, conditions, returning), returningAll);
+  const outcome = await runMutation(
+    rc,
+    table,
+    query,
+    params,
+    (returning) => deleteCommand(rc.cache.schema, table, conditions, returning),
+    returningAll,
+  );
   respond(rc, table, outcome, false);
 }

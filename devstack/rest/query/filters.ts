@@ -27,7 +27,12 @@ export const simpleOperators = {
 
 export type SimpleOperator = keyof typeof simpleOperators;
 const quantifiable = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch']);
-const ftsOperators = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' } as const;
+const ftsOperators = {
+  fts: 'to_tsquery',
+  plfts: 'plainto_tsquery',
+  phfts: 'phraseto_tsquery',
+  wfts: 'websearch_to_tsquery',
+} as const;
 export type FtsOperator = keyof typeof ftsOperators;
 export const ftsFunctions = ftsOperators;
 
@@ -68,7 +73,8 @@ export function parseFieldFilter(field: FieldRef, raw: string): FieldFilter {
 /** A logic tree given as `or=(...)` / `not.and=(...)`. */
 export function parseLogicFilter(operator: 'and' | 'or', negate: boolean, raw: string): LogicFilter {
   try {
-    if (!raw.startsWith('(') || !raw.endsWith(')')) throw new SyntaxProblem('a logic tree must be wrapped in parentheses');
+    if (!raw.startsWith('(') || !raw.endsWith(')'))
+      throw new SyntaxProblem('a logic tree must be wrapped in parentheses');
     return { kind: 'logic', operator, negate, children: parseTreeItems(raw.slice(1, -1)) };
   } catch (err) {
     if (err instanceof SyntaxProblem) throw parseError('logic tree', raw, err.message);
@@ -85,7 +91,12 @@ function parseTreeItems(text: string): Filter[] {
 function parseTreeItem(text: string): Filter {
   const logic = /^(not\.)?(and|or)\((.*)\)$/s.exec(text);
   if (logic) {
-    return { kind: 'logic', operator: logic[2] as 'and' | 'or', negate: Boolean(logic[1]), children: parseTreeItems(logic[3]) };
+    return {
+      kind: 'logic',
+      operator: logic[2] as 'and' | 'or',
+      negate: Boolean(logic[1]),
+      children: parseTreeItems(logic[3]),
+    };
   }
   const { field, rest } = readField(text);
   if (!rest.startsWith('.')) throw new SyntaxProblem(`expected "." after the column in "${text}"`);
@@ -111,7 +122,13 @@ function parseOperation(raw: string, inTree: boolean): { negate: boolean; condit
 function parseCondition(opText: string, rawValue: string, value: string): Condition {
   if (opText === 'is') {
     const normalized = value.toLowerCase();
-    if (normalized === 'null' || normalized === 'not_null' || normalized === 'true' || normalized === 'false' || normalized === 'unknown') {
+    if (
+      normalized === 'null' ||
+      normalized === 'not_null' ||
+      normalized === 'true' ||
+      normalized === 'false' ||
+      normalized === 'unknown'
+    ) {
       return { op: 'is', value: normalized };
     }
     throw new SyntaxProblem(`"is" takes null, not_null, true, false or unknown, not "${value}"`);

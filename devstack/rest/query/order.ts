@@ -46,7 +46,8 @@ function parseModifiers(text: string, term: string): Pick<OrderTerm, 'direction'
   if (words.length > 2) throw new SyntaxProblem(`too many modifiers in "${term}"`);
   for (const word of words) {
     if ((word === 'asc' || word === 'desc') && !direction && !nulls) direction = word;
-    else if ((word === 'nullsfirst' || word === 'nullslast') && !nulls) nulls = word === 'nullsfirst' ? 'first' : 'last';
+    else if ((word === 'nullsfirst' || word === 'nullslast') && !nulls)
+      nulls = word === 'nullsfirst' ? 'first' : 'last';
     else throw new SyntaxProblem(`unexpected "${word}" in "${term}"`);
   }
   return { direction, nulls };

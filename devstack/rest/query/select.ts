@@ -90,13 +90,7 @@ function findEmbedStart(text: string): number {
   return -1;
 }
 
-function parseEmbed(
-  text: string,
-  open: number,
-  alias: string | null,
-  spread: boolean,
-  original: string,
-): EmbedItem {
+function parseEmbed(text: string, open: number, alias: string | null, spread: boolean, original: string): EmbedItem {
   const head = text.slice(0, open);
   const inner = text.slice(open + 1, -1);
   const segments = head.split('!');

@@ -3,7 +3,14 @@
 // on `NOTIFY pgrst, 'reload schema'` and, once, when a lookup misses (a table
 // created a moment ago should not need a restart).
 import type { Sql } from 'postgres';
-import { introspect, type CatalogSnapshot, type Column, type DbFunction, type ForeignKey, type Table } from './introspect';
+import {
+  introspect,
+  type CatalogSnapshot,
+  type Column,
+  type DbFunction,
+  type ForeignKey,
+  type Table,
+} from './introspect';
 
 export class SchemaCache {
   private snapshot: CatalogSnapshot | null = null;

@@ -32,7 +32,13 @@ function valueType(column: Column | undefined, field: FieldRef): string {
   return column?.baseType ?? 'text';
 }
 
-function conditionSql(params: SqlParams, expr: string, column: Column | undefined, field: FieldRef, cond: Condition): string {
+function conditionSql(
+  params: SqlParams,
+  expr: string,
+  column: Column | undefined,
+  field: FieldRef,
+  cond: Condition,
+): string {
   const type = valueType(column, field);
   const isText = textTypes.test(type);
   const patternTarget = isText ? expr : `${expr}::text`;
@@ -40,7 +46,9 @@ function conditionSql(params: SqlParams, expr: string, column: Column | undefine
     case 'is':
       return `${expr} is ${cond.value === 'not_null' ? 'not null' : cond.value}`;
     case 'in':
-      return cond.values.length === 0 ? 'false' : `${expr} in (${cond.values.map((v) => params.typed(v, type)).join(', ')})`;
+      return cond.values.length === 0
+        ? 'false'
+        : `${expr} in (${cond.values.map((v) => params.typed(v, type)).join(', ')})`;
     case 'fts': {
       const config = cond.config ? `${params.typed(cond.config, 'regconfig')}, ` : '';
       const vector = type === 'tsvector' ? expr : `to_tsvector(${config}${expr}::text)`;
@@ -48,7 +56,10 @@ function conditionSql(params: SqlParams, expr: string, column: Column | undefine
     }
     case 'quantified': {
       const patternOp = ['like', 'ilike', 'match', 'imatch'].includes(cond.operator);
-      const values = cond.operator === 'like' || cond.operator === 'ilike' ? cond.values.map((v) => v.replace(/\*/g, '%')) : cond.values;
+      const values =
+        cond.operator === 'like' || cond.operator === 'ilike'
+          ? cond.values.map((v) => v.replace(/\*/g, '%'))
+          : cond.values;
       const array = params.typed(arrayLiteral(values), patternOp ? 'text[]' : `${type}[]`);
       return `${patternOp ? patternTarget : expr} ${simpleOperators[cond.operator]} ${cond.quantifier}(${array})`;
     }

@@ -24,7 +24,12 @@ function accepts(fn: DbFunction, keys: string[]): boolean {
   return keys.every((k) => names.includes(k)) && required.every((r) => keys.includes(r));
 }
 
-export async function resolveFunction(cache: SchemaCache, name: string, keys: string[], objectBody: boolean): Promise<{ fn: DbFunction; singleJson: boolean }> {
+export async function resolveFunction(
+  cache: SchemaCache,
+  name: string,
+  keys: string[],
+  objectBody: boolean,
+): Promise<{ fn: DbFunction; singleJson: boolean }> {
   const overloads = await cache.functions(name);
   const matching = overloads.filter((fn) => accepts(fn, keys));
   if (matching.length === 1) return { fn: matching[0], singleJson: false };
@@ -34,7 +39,14 @@ export async function resolveFunction(cache: SchemaCache, name: string, keys: st
     throw new RestError(
       300,
       'PGRST203',
-      `Could not choose the best candidate function between: ${matching.map((fn) => `${cache.schema}.${name}(${inputArgs(fn).map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+      `Could not choose the best candidate function between: ${matching
+        .map(
+          (fn) =>
+            `${cache.schema}.${name}(${inputArgs(fn)
+              .map((a) => `${a.name} => ${a.type}`)
+              .join(', ')})`,
+        )
+        .join(', ')}`,
       null,
       'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
     );
@@ -53,7 +65,15 @@ export async function resolveFunction(cache: SchemaCache, name: string, keys: st
 }
 
 /** The FROM item calling the function, aliased as `alias`. */
-export function callFrom(schema: string, params: SqlParams, fn: DbFunction, singleJson: boolean, args: Record<string, unknown>, keys: string[], alias: string): string {
+export function callFrom(
+  schema: string,
+  params: SqlParams,
+  fn: DbFunction,
+  singleJson: boolean,
+  args: Record<string, unknown>,
+  keys: string[],
+  alias: string,
+): string {
   const target = qualified(schema, fn.name);
   if (singleJson) {
     const type = inputArgs(fn)[0].type;

@@ -41,7 +41,11 @@ interface Embedded {
   childAlias: string;
 }
 
-export function newShapeContext(cache: SchemaCache, params: SqlParams, modifiers: Map<string, Modifiers>): ShapeContext {
+export function newShapeContext(
+  cache: SchemaCache,
+  params: SqlParams,
+  modifiers: Map<string, Modifiers>,
+): ShapeContext {
   return { cache, params, modifiers, paths: new Set(['']), aliasCount: 0 };
 }
 
@@ -50,7 +54,13 @@ function nextAlias(ctx: ShapeContext): string {
   return `pgrst_${ctx.aliasCount}`;
 }
 
-export async function buildShape(ctx: ShapeContext, table: Table, items: SelectItem[], path = '', alias = nextAlias(ctx)): Promise<Shape> {
+export async function buildShape(
+  ctx: ShapeContext,
+  table: Table,
+  items: SelectItem[],
+  path = '',
+  alias = nextAlias(ctx),
+): Promise<Shape> {
   const mods = ctx.modifiers.get(path) ?? { filters: [], order: [], limit: null, offset: null };
   const embedNames = new Set(items.filter((i): i is EmbedItem => i.kind === 'embed').map((i) => i.alias ?? i.relation));
   const referenced = [
@@ -62,7 +72,17 @@ export async function buildShape(ctx: ShapeContext, table: Table, items: SelectI
   if (checked.missing.length > 0) throw columnNotFound(table.name, checked.missing[0]);
   table = checked.table;
 
-  const shape: Shape = { alias, table, columns: [], outputNames: [], joins: [], conditions: [], orderBy: [], limit: mods.limit, offset: mods.offset };
+  const shape: Shape = {
+    alias,
+    table,
+    columns: [],
+    outputNames: [],
+    joins: [],
+    conditions: [],
+    orderBy: [],
+    limit: mods.limit,
+    offset: mods.offset,
+  };
   const embeds = new Map<string, Embedded>();
 
   for (const item of items) {
@@ -74,7 +94,8 @@ export async function buildShape(ctx: ShapeContext, table: Table, items: SelectI
     } else if (item.kind === 'column') {
       let expr = fieldSql(ctx.params, alias, item.field);
       if (item.cast) expr = `(${expr})::${item.cast}`;
-      const name = item.alias ?? (item.field.path.length > 0 ? item.field.path[item.field.path.length - 1].key : item.field.name);
+      const name =
+        item.alias ?? (item.field.path.length > 0 ? item.field.path[item.field.path.length - 1].key : item.field.name);
       shape.columns.push(`${expr} as ${ident(name)}`);
       shape.outputNames.push(name);
     } else {
@@ -91,11 +112,17 @@ export async function buildShape(ctx: ShapeContext, table: Table, items: SelectI
       const embedded = embeds.get(name);
       if (!embedded) return null;
       if (cond.op !== 'is' || (cond.value !== 'null' && cond.value !== 'not_null')) {
-        throw new RestError(400, 'PGRST120', `Bad operator on the '${name}' embedded resource`, 'Only is null or not is null filters are allowed on embedded resources');
+        throw new RestError(
+          400,
+          'PGRST120',
+          `Bad operator on the '${name}' embedded resource`,
+          'Only is null or not is null filters are allowed on embedded resources',
+        );
       }
       const wantsNull = (cond.value === 'null') !== negate;
       const body = `${ident(embedded.joinAlias)}."body"`;
-      if (embedded.rel.cardinality === 'one-to-many') return wantsNull ? `json_array_length(${body}) = 0` : `json_array_length(${body}) > 0`;
+      if (embedded.rel.cardinality === 'one-to-many')
+        return wantsNull ? `json_array_length(${body}) = 0` : `json_array_length(${body}) > 0`;
       return wantsNull ? `${body} is null` : `${body} is not null`;
     },
   };
@@ -106,7 +133,9 @@ export async function buildShape(ctx: ShapeContext, table: Table, items: SelectI
       shape.orderBy.push(`${fieldSql(ctx.params, alias, term.field)} ${orderDirection(term.direction, term.nulls)}`);
       continue;
     }
-    shape.orderBy.push(`${await relatedOrder(ctx, shape, embeds, term.relation, term.field.name)} ${orderDirection(term.direction, term.nulls)}`);
+    shape.orderBy.push(
+      `${await relatedOrder(ctx, shape, embeds, term.relation, term.field.name)} ${orderDirection(term.direction, term.nulls)}`,
+    );
   }
   return shape;
 }
@@ -119,29 +148,53 @@ async function addEmbed(ctx: ShapeContext, shape: Shape, item: EmbedItem, path: 
   const childAlias = nextAlias(ctx);
   const joinAlias = `${childAlias}_embed`;
   const child = await buildShape(ctx, rel.target, item.children, childPath, childAlias);
-  const joinConditions = rel.joins.map((j) => `${ident(childAlias)}.${ident(j.target)} = ${ident(shape.alias)}.${ident(j.parent)}`);
-  const inner = selectSql(child, `${qualified(ctx.cache.schema, rel.target.name)} as ${ident(childAlias)}`, joinConditions, true);
+  const joinConditions = rel.joins.map(
+    (j) => `${ident(childAlias)}.${ident(j.target)} = ${ident(shape.alias)}.${ident(j.parent)}`,
+  );
+  const inner = selectSql(
+    child,
+    `${qualified(ctx.cache.schema, rel.target.name)} as ${ident(childAlias)}`,
+    joinConditions,
+    true,
+  );
   const toMany = rel.cardinality === 'one-to-many';
   const isInner = item.joinType === 'inner';
 
   if (item.spread) {
     if (toMany) {
-      throw new RestError(400, 'PGRST119', `A spread operation on '${item.relation}' is not possible`, `'${shape.table.name}' and '${rel.target.name}' do not form a many-to-one or one-to-one relationship`);
+      throw new RestError(
+        400,
+        'PGRST119',
+        `A spread operation on '${item.relation}' is not possible`,
+        `'${shape.table.name}' and '${rel.target.name}' do not form a many-to-one or one-to-one relationship`,
+      );
     }
-    shape.joins.push({ sql: `${isInner ? 'inner' : 'left'} join lateral (${inner}) as ${ident(joinAlias)} on true`, alias: joinAlias, filtering: isInner });
+    shape.joins.push({
+      sql: `${isInner ? 'inner' : 'left'} join lateral (${inner}) as ${ident(joinAlias)} on true`,
+      alias: joinAlias,
+      filtering: isInner,
+    });
     for (const output of child.outputNames) {
       shape.columns.push(`${ident(joinAlias)}.${ident(output)}`);
       shape.outputNames.push(output);
     }
   } else if (toMany) {
     const aggregate = `select coalesce(json_agg(pgrst_row), '[]') as "body" from (${inner}) as pgrst_row`;
-    shape.joins.push({ sql: `left join lateral (${aggregate}) as ${ident(joinAlias)} on true`, alias: joinAlias, filtering: isInner });
+    shape.joins.push({
+      sql: `left join lateral (${aggregate}) as ${ident(joinAlias)} on true`,
+      alias: joinAlias,
+      filtering: isInner,
+    });
     if (isInner) shape.conditions.push(`json_array_length(${ident(joinAlias)}."body") > 0`);
     shape.columns.push(`${ident(joinAlias)}."body" as ${ident(name)}`);
     shape.outputNames.push(name);
   } else {
     const object = `select row_to_json(pgrst_row) as "body" from (${inner}) as pgrst_row`;
-    shape.joins.push({ sql: `${isInner ? 'inner' : 'left'} join lateral (${object}) as ${ident(joinAlias)} on true`, alias: joinAlias, filtering: isInner });
+    shape.joins.push({
+      sql: `${isInner ? 'inner' : 'left'} join lateral (${object}) as ${ident(joinAlias)} on true`,
+      alias: joinAlias,
+      filtering: isInner,
+    });
     shape.columns.push(`${ident(joinAlias)}."body" as ${ident(name)}`);
     shape.outputNames.push(name);
   }
@@ -149,18 +202,37 @@ async function addEmbed(ctx: ShapeContext, shape: Shape, item: EmbedItem, path: 
 }
 
 /** `order=driver(full_name).desc`: a scalar subquery over a to-one embedded resource. */
-async function relatedOrder(ctx: ShapeContext, shape: Shape, embeds: Map<string, Embedded>, relation: string, column: string): Promise<string> {
+async function relatedOrder(
+  ctx: ShapeContext,
+  shape: Shape,
+  embeds: Map<string, Embedded>,
+  relation: string,
+  column: string,
+): Promise<string> {
   const embedded = embeds.get(relation);
   if (!embedded) {
-    throw new RestError(400, 'PGRST108', `'${relation}' is not an embedded resource in this request`, null, `Verify that '${relation}' is included in the 'select' query parameter.`);
+    throw new RestError(
+      400,
+      'PGRST108',
+      `'${relation}' is not an embedded resource in this request`,
+      null,
+      `Verify that '${relation}' is included in the 'select' query parameter.`,
+    );
   }
   if (embedded.rel.cardinality === 'one-to-many') {
-    throw new RestError(400, 'PGRST118', `A related order on '${relation}' is not possible`, `'${shape.table.name}' and '${relation}' do not form a many-to-one or one-to-one relationship`);
+    throw new RestError(
+      400,
+      'PGRST118',
+      `A related order on '${relation}' is not possible`,
+      `'${shape.table.name}' and '${relation}' do not form a many-to-one or one-to-one relationship`,
+    );
   }
   const checked = await ctx.cache.ensureColumns(embedded.rel.target, [column]);
   if (checked.missing.length > 0) throw columnNotFound(embedded.rel.target.name, column);
   const alias = `${embedded.childAlias}_order`;
-  const on = embedded.rel.joins.map((j) => `${ident(alias)}.${ident(j.target)} = ${ident(shape.alias)}.${ident(j.parent)}`);
+  const on = embedded.rel.joins.map(
+    (j) => `${ident(alias)}.${ident(j.target)} = ${ident(shape.alias)}.${ident(j.parent)}`,
+  );
   return `(select ${ident(alias)}.${ident(column)} from ${qualified(ctx.cache.schema, embedded.rel.target.name)} as ${ident(alias)} where ${on.join(' and ')})`;
 }
 
@@ -193,7 +265,13 @@ export function countSql(shape: Shape, from: string): string {
 export function assertModifiersEmbedded(ctx: ShapeContext): void {
   for (const path of ctx.modifiers.keys()) {
     if (!ctx.paths.has(path)) {
-      throw new RestError(400, 'PGRST108', `'${path}' is not an embedded resource in this request`, null, `Verify that '${path}' is included in the 'select' query parameter.`);
+      throw new RestError(
+        400,
+        'PGRST108',
+        `'${path}' is not an embedded resource in this request`,
+        null,
+        `Verify that '${path}' is included in the 'select' query parameter.`,
+      );
     }
   }
 }

@@ -33,20 +33,29 @@ export function shapedSelect(shape: Shape, from: string, options: BodyOptions, e
 }
 
 export function readStatement(shape: Shape, schema: string, options: BodyOptions): Statement {
-  return { text: shapedSelect(shape, `${qualified(schema, shape.table.name)} as ${ident(shape.alias)}`, options), minimal: false };
+  return {
+    text: shapedSelect(shape, `${qualified(schema, shape.table.name)} as ${ident(shape.alias)}`, options),
+    minimal: false,
+  };
 }
 
 const TARGET = 'pgrst_target';
 
 /** Filters (and limit/order) of a PATCH or DELETE, over the target table. */
-export async function mutationConditions(cache: SchemaCache, params: SqlParams, table: Table, mods: Modifiers): Promise<string[]> {
+export async function mutationConditions(
+  cache: SchemaCache,
+  params: SqlParams,
+  table: Table,
+  mods: Modifiers,
+): Promise<string[]> {
   const names = [...mods.filters.flatMap(filterColumns), ...mods.order.map((o) => o.field.name)];
   const checked = await cache.ensureColumns(table, names);
   if (checked.missing.length > 0) throw columnNotFound(table.name, checked.missing[0]);
   const ctx = { params, alias: TARGET, columnOf: (name: string) => table.columns.find((c) => c.name === name) };
   const conditions = mods.filters.map((f) => filterSql(ctx, f));
   if (mods.limit !== null) {
-    if (mods.order.some((o) => o.relation !== null)) throw new RestError(400, 'PGRST100', '"failed to parse order"', 'related order is not allowed here');
+    if (mods.order.some((o) => o.relation !== null))
+      throw new RestError(400, 'PGRST100', '"failed to parse order"', 'related order is not allowed here');
     const order = mods.order.map((o) => `${fieldSql(params, TARGET, o.field)} ${orderDirection(o.direction, o.nulls)}`);
     const inner = [`select ${ident(TARGET)}.ctid from ${qualified(cache.schema, table.name)} as ${ident(TARGET)}`];
     if (conditions.length > 0) inner.push(`where ${conditions.join(' and ')}`);
@@ -65,7 +74,13 @@ export interface InsertSpec {
   onConflict: { columns: string[]; action: 'merge' | 'ignore' } | null;
 }
 
-export function insertCommand(schema: string, params: SqlParams, spec: InsertSpec, bodyJson: string, returning: string): string {
+export function insertCommand(
+  schema: string,
+  params: SqlParams,
+  spec: InsertSpec,
+  bodyJson: string,
+  returning: string,
+): string {
   const body = params.add(bodyJson);
   const target = qualified(schema, spec.table.name);
   const exprs = spec.columns.map((name) => {
@@ -85,17 +100,28 @@ export function insertCommand(schema: string, params: SqlParams, spec: InsertSpe
     const conflict = `on conflict (${spec.onConflict.columns.map(ident).join(', ')})`;
     const updatable = spec.columns.filter((c) => !spec.onConflict?.columns.includes(c));
     if (spec.onConflict.action === 'ignore' || updatable.length === 0) parts.push(`${conflict} do nothing`);
-    else parts.push(`${conflict} do update set ${updatable.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`);
+    else
+      parts.push(`${conflict} do update set ${updatable.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`);
   }
   if (returning) parts.push(`returning ${returning}`);
   return parts.join(' ');
 }
 
-export function updateCommand(schema: string, params: SqlParams, table: Table, columns: string[], bodyJson: string, conditions: string[], returning: string): string {
+export function updateCommand(
+  schema: string,
+  params: SqlParams,
+  table: Table,
+  columns: string[],
+  bodyJson: string,
+  conditions: string[],
+  returning: string,
+): string {
   const target = `${qualified(schema, table.name)} as ${ident(TARGET)}`;
   const body = params.add(bodyJson);
   const sets = columns.map((c) => `${ident(c)} = pgrst_r.${ident(c)}`).join(', ');
-  const parts = [`update ${target} set ${sets} from jsonb_populate_record(null::${qualified(schema, table.name)}, ${body}::jsonb) as pgrst_r`];
+  const parts = [
+    `update ${target} set ${sets} from jsonb_populate_record(null::${qualified(schema, table.name)}, ${body}::jsonb) as pgrst_r`,
+  ];
   if (conditions.length > 0) parts.push(`where ${conditions.join(' and ')}`);
   if (returning) parts.push(`returning ${returning}`);
   return parts.join(' ');

@@ -23,7 +23,10 @@ export { RealtimeLimitError };
 function assertWithinMessageLimit(channel: string, event: string, payload: unknown): void {
   const bytes = byteLength(event) + byteLength(JSON.stringify(payload));
   if (bytes > ABLY_LIMITS.maxMessageBytes) {
-    throw new RealtimeLimitError('message_too_large', `"${event}" on ${channel} is ${bytes} bytes; Ably accepts at most ${ABLY_LIMITS.maxMessageBytes}. Send an id and let receivers fetch the rest from the database.`);
+    throw new RealtimeLimitError(
+      'message_too_large',
+      `"${event}" on ${channel} is ${bytes} bytes; Ably accepts at most ${ABLY_LIMITS.maxMessageBytes}. Send an id and let receivers fetch the rest from the database.`,
+    );
   }
 }
 
@@ -64,17 +67,27 @@ const tokenRequestSchema = z.object({
 const presenceDataSchema = z.record(z.string(), z.unknown());
 
 class TokenRouteError extends Error {
-  constructor(message: string, readonly statusCode: number) {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+  ) {
     super(message);
   }
 }
 
 async function fetchFromTokenRoute(url: string): Promise<unknown> {
-  const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'application/json' } });
+  const response = await fetch(url, {
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { accept: 'application/json' },
+  });
   const body: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const reason = z.object({ error: z.string() }).safeParse(body);
-    throw new TokenRouteError(`Realtime token refused (${response.status}): ${reason.success ? reason.data.error : response.statusText}`, response.status);
+    throw new TokenRouteError(
+      `Realtime token refused (${response.status}): ${reason.success ? reason.data.error : response.statusText}`,
+      response.status,
+    );
   }
   return body;
 }
@@ -90,7 +103,10 @@ class OutboundThrottle {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private dropped = 0;
 
-  constructor(private readonly perSecond: number, private readonly log: Pick<Console, 'warn'>) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly log: Pick<Console, 'warn'>,
+  ) {}
 
   submit(key: string, send: () => void): void {
     if (this.pending.size === 0 && this.take()) return send();
@@ -115,7 +131,9 @@ class OutboundThrottle {
   private flush(): void {
     this.timer = null;
     if (this.dropped) {
-      this.log.warn(`[realtime:ably] over ${this.perSecond} messages/s: dropped ${this.dropped} superseded message(s), sent the latest of each`);
+      this.log.warn(
+        `[realtime:ably] over ${this.perSecond} messages/s: dropped ${this.dropped} superseded message(s), sent the latest of each`,
+      );
       this.dropped = 0;
     }
     for (const [key, send] of this.pending) {
@@ -156,13 +174,16 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
   const log = options.log ?? console;
   const throttle = new OutboundThrottle(options.messagesPerSecond ?? ABLY_LIMITS.outboundBudget, log);
   const channels = new Map<string, SharedChannel>();
-  const fetchTokenRequest = options.fetchTokenRequest ?? (() => fetchFromTokenRoute(options.tokenUrl ?? '/api/realtime/ably-token'));
+  const fetchTokenRequest =
+    options.fetchTokenRequest ?? (() => fetchFromTokenRoute(options.tokenUrl ?? '/api/realtime/ably-token'));
   let client: Ably.Realtime | null = null;
 
   function connect(): Ably.Realtime {
     if (client) return client;
     const realtime = new Ably.Realtime({
-      ...(options.host ? { endpoint: options.host, tls: false, fallbackHosts: [], disableConnectivityCheck: true } : {}),
+      ...(options.host
+        ? { endpoint: options.host, tls: false, fallbackHosts: [], disableConnectivityCheck: true }
+        : {}),
       ...(options.port ? { port: options.port } : {}),
       useBinaryProtocol: false,
       ...(options.retryDelays?.disconnectedMs ? { disconnectedRetryTimeout: options.retryDelays.disconnectedMs } : {}),
@@ -173,11 +194,26 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
           (body) => {
             const parsed = tokenRequestSchema.safeParse(body);
             if (parsed.success) callback(null, parsed.data);
-            else callback(new Ably.ErrorInfo(`The token route returned no TokenRequest: ${parsed.error.issues[0]?.message}`, 40170, 401), null);
+            else
+              callback(
+                new Ably.ErrorInfo(
+                  `The token route returned no TokenRequest: ${parsed.error.issues[0]?.message}`,
+                  40170,
+                  401,
+                ),
+                null,
+              );
           },
           (err: unknown) => {
             const statusCode = err instanceof TokenRouteError ? err.statusCode : 401;
-            callback(new Ably.ErrorInfo(err instanceof Error ? err.message : String(err), statusCode === 403 ? 40300 : 40170, statusCode), null);
+            callback(
+              new Ably.ErrorInfo(
+                err instanceof Error ? err.message : String(err),
+                statusCode === 403 ? 40300 : 40170,
+                statusCode,
+              ),
+              null,
+            );
           },
         );
       },
@@ -197,10 +233,20 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
         case 'disconnected':
         case 'suspended':
           attempt += 1;
-          status.reconnecting(attempt, change.retryIn ?? 0, change.current === 'suspended' ? `connection suspended${reason ? `: ${reason}` : ''}` : (reason ?? 'connection lost'));
+          status.reconnecting(
+            attempt,
+            change.retryIn ?? 0,
+            change.current === 'suspended'
+              ? `connection suspended${reason ? `: ${reason}` : ''}`
+              : (reason ?? 'connection lost'),
+          );
           break;
         case 'failed':
-          status.update({ state: 'offline', nextRetryAt: null, reason: `Realtime connection failed: ${reason ?? 'unknown reason'}` });
+          status.update({
+            state: 'offline',
+            nextRetryAt: null,
+            reason: `Realtime connection failed: ${reason ?? 'unknown reason'}`,
+          });
           break;
       }
     });
@@ -226,7 +272,10 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
         shared.presence = state;
         for (const subscriber of shared.subscribers) subscriber.presence?.onSync(state);
       },
-      (err: unknown) => log.warn(`[realtime:ably] presence of ${shared.name} unavailable: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) =>
+        log.warn(
+          `[realtime:ably] presence of ${shared.name} unavailable: ${err instanceof Error ? err.message : String(err)}`,
+        ),
     );
   }
 
@@ -234,7 +283,16 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
     const realtime = connect();
     const channel = realtime.channels.get(name);
     const shared: SharedChannel = {
-      name, channel, subscribers: new Set(), attached: false, refusal: null, presence: null, presenceRequest: 0, releaseTimer: null, listenPresence: () => {}, dispose: () => {},
+      name,
+      channel,
+      subscribers: new Set(),
+      attached: false,
+      refusal: null,
+      presence: null,
+      presenceRequest: 0,
+      releaseTimer: null,
+      listenPresence: () => {},
+      dispose: () => {},
     };
     const onMessage = (message: Ably.InboundMessage) => {
       status.messageReceived();
@@ -258,9 +316,10 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
         if (change.previous !== 'attached' || !change.resumed) subscribed();
       } else if (change.current === 'failed') {
         shared.attached = false;
-        shared.refusal = change.reason?.code === 40160
-          ? `Not allowed to join ${name}: ${change.reason.message}`
-          : `Channel ${name} failed: ${change.reason?.message ?? 'unknown reason'}`;
+        shared.refusal =
+          change.reason?.code === 40160
+            ? `Not allowed to join ${name}: ${change.reason.message}`
+            : `Channel ${name} failed: ${change.reason?.message ?? 'unknown reason'}`;
         for (const subscriber of shared.subscribers) subscriber.onRefused?.(shared.refusal);
       } else {
         shared.attached = false;
@@ -270,7 +329,8 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
     channel.on(onState);
     // subscribe() attaches; a refusal arrives through onState as 'failed'.
     channel.subscribe(onMessage).catch((err: unknown) => {
-      if (shared.refusal === null) log.warn(`[realtime:ably] attaching ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (shared.refusal === null)
+        log.warn(`[realtime:ably] attaching ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
     });
     let presenceListening = false;
     shared.dispose = () => {
@@ -283,7 +343,8 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
       presenceListening = true;
       // Attaching is already under way; its failure is reported through onState.
       channel.presence.subscribe(onPresence).catch((err: unknown) => {
-        if (shared.refusal === null) log.warn(`[realtime:ably] presence on ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (shared.refusal === null)
+          log.warn(`[realtime:ably] presence on ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
       });
     };
     return shared;
@@ -296,10 +357,15 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
     const releaseIfUnused = () => {
       if (!channels.has(name)) client?.channels.release(name);
     };
-    if (channel.state === 'failed' || channel.state === 'initialized' || channel.state === 'detached') return releaseIfUnused();
+    if (channel.state === 'failed' || channel.state === 'initialized' || channel.state === 'detached')
+      return releaseIfUnused();
     // Detach first and release after: releasing an attached channel could let
     // its DETACHED reach a new channel object of the same name.
-    channel.detach().then(releaseIfUnused, (err: unknown) => log.warn(`[realtime:ably] detaching ${name} failed: ${err instanceof Error ? err.message : String(err)}`));
+    channel
+      .detach()
+      .then(releaseIfUnused, (err: unknown) =>
+        log.warn(`[realtime:ably] detaching ${name} failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
   }
 
   return {
@@ -330,21 +396,31 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
 
       let active = true;
       const presenceKey = `${name}\u0000presence`;
-      const warnOnFailure = (what: string) => (err: unknown) => log.warn(`[realtime:ably] ${what} on ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      const warnOnFailure = (what: string) => (err: unknown) =>
+        log.warn(`[realtime:ably] ${what} on ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
       return {
         publish(event, payload) {
           if (!active) return;
           assertWithinMessageLimit(name, event, payload);
-          throttle.submit(`${name}\u0000${event}`, () => void entry.channel.publish(event, payload).catch(warnOnFailure(`publishing "${event}"`)));
+          throttle.submit(
+            `${name}\u0000${event}`,
+            () => void entry.channel.publish(event, payload).catch(warnOnFailure(`publishing "${event}"`)),
+          );
         },
         track(meta) {
           if (!active) return;
           assertWithinMessageLimit(name, 'presence', meta);
-          throttle.submit(presenceKey, () => void entry.channel.presence.update(meta).catch(warnOnFailure('entering presence')));
+          throttle.submit(
+            presenceKey,
+            () => void entry.channel.presence.update(meta).catch(warnOnFailure('entering presence')),
+          );
         },
         untrack() {
           if (!active) return;
-          throttle.submit(presenceKey, () => void entry.channel.presence.leave().catch(warnOnFailure('leaving presence')));
+          throttle.submit(
+            presenceKey,
+            () => void entry.channel.presence.leave().catch(warnOnFailure('leaving presence')),
+          );
         },
         unsubscribe() {
           if (!active) return;

@@ -22,7 +22,10 @@ const authorizationSchema = z.object({ auth: z.string().min(1), channel_data: z.
 const refusalSchema = z.object({ error: z.string() });
 
 /** POSTs socket_id and channel_name as a form, the contract pusher-js' own endpoint auth uses. */
-export async function authorizeOverHttp(endpoint: string, request: { socketId: string; channelName: string }): Promise<PusherAuthorization> {
+export async function authorizeOverHttp(
+  endpoint: string,
+  request: { socketId: string; channelName: string },
+): Promise<PusherAuthorization> {
   const response = await fetch(endpoint, {
     method: 'POST',
     credentials: 'same-origin',
@@ -36,6 +39,7 @@ export async function authorizeOverHttp(endpoint: string, request: { socketId: s
     throw new Error(`${endpoint} answered 200 without a valid authorization`);
   }
   const reason = refusalSchema.safeParse(body);
-  if (response.status >= 400 && response.status < 500) throw new ChannelRefusedError(reason.success ? reason.data.error : `Refused (${response.status})`);
+  if (response.status >= 400 && response.status < 500)
+    throw new ChannelRefusedError(reason.success ? reason.data.error : `Refused (${response.status})`);
   throw new Error(`${endpoint} answered ${response.status}${reason.success ? `: ${reason.data.error}` : ''}`);
 }

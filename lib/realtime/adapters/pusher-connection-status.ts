@@ -7,7 +7,11 @@ interface PusherConnectionEvents {
 }
 
 /** Reports a pusher-js connection's states to the tab's status store. */
-export function reportConnectionStatus(connection: PusherConnectionEvents, status: ConnectionStatusStore, warn: (message: string) => void): void {
+export function reportConnectionStatus(
+  connection: PusherConnectionEvents,
+  status: ConnectionStatusStore,
+  warn: (message: string) => void,
+): void {
   // Connection state → the tab's status store. pusher-js reconnects on its own
   // schedule (retry after ~1 s, then its transport timeouts; "unavailable"
   // after 10 s without a connection) and resubscribes every channel.
@@ -31,10 +35,18 @@ export function reportConnectionStatus(connection: PusherConnectionEvents, statu
         status.reconnecting(attempt, 0, 'reconnecting to Pusher');
         break;
       case 'unavailable':
-        status.reconnecting(Math.max(attempt, 1), 0, 'Pusher is unreachable (network down or service unavailable); still retrying');
+        status.reconnecting(
+          Math.max(attempt, 1),
+          0,
+          'Pusher is unreachable (network down or service unavailable); still retrying',
+        );
         break;
       case 'failed':
-        status.update({ state: 'offline', nextRetryAt: null, reason: 'This browser cannot connect to Pusher (no WebSocket support).' });
+        status.update({
+          state: 'offline',
+          nextRetryAt: null,
+          reason: 'This browser cannot connect to Pusher (no WebSocket support).',
+        });
         break;
       case 'disconnected':
         status.update({ state: 'offline', nextRetryAt: null, reason: 'Disconnected from Pusher.' });
@@ -43,7 +55,9 @@ export function reportConnectionStatus(connection: PusherConnectionEvents, statu
   });
   connection.bind('error', (error: unknown) => {
     const detail = z.object({ code: z.number().nullable().optional(), message: z.string().optional() });
-    const parsed = z.union([z.object({ data: detail }), z.object({ error: z.object({ data: detail }) })]).safeParse(error);
+    const parsed = z
+      .union([z.object({ data: detail }), z.object({ error: z.object({ data: detail }) })])
+      .safeParse(error);
     const data = parsed.success ? ('data' in parsed.data ? parsed.data.data : parsed.data.error.data) : null;
     warn(data ? `Pusher error ${data.code ?? ''}: ${data.message ?? 'no message'}` : 'Pusher connection error');
   });

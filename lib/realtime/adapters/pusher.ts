@@ -8,7 +8,14 @@ import type { ChannelOptions, ChannelSubscription, RealtimeProvider } from '../t
 import { authorizeOverHttp, ChannelRefusedError, type PusherAuthorization } from './pusher-authorization';
 import { reportConnectionStatus } from './pusher-connection-status';
 import { assertWithinMessageLimit, ClientEventLimiter, PUSHER_LIMITS } from './pusher-limits';
-import { memberSchema, PRESENCE_META_EVENT, presenceMetaMessageSchema, PresenceRoster, type PresenceMeta, type PresenceMetaMessage } from './pusher-presence';
+import {
+  memberSchema,
+  PRESENCE_META_EVENT,
+  presenceMetaMessageSchema,
+  PresenceRoster,
+  type PresenceMeta,
+  type PresenceMetaMessage,
+} from './pusher-presence';
 
 // The Pusher Channels transport (pusher-js): one socket per tab, one Pusher
 // channel per logical channel shared by every subscriber in the tab.
@@ -46,7 +53,11 @@ export interface PusherProvider extends RealtimeProvider {
   channelNames(): string[];
 }
 
-const subscriptionErrorSchema = z.object({ error: z.string().optional(), status: z.number().optional(), type: z.string().optional() });
+const subscriptionErrorSchema = z.object({
+  error: z.string().optional(),
+  status: z.number().optional(),
+  type: z.string().optional(),
+});
 
 interface SharedChannel {
   logical: string;
@@ -71,10 +82,12 @@ const PRESENCE_RESERVE = 2;
 export function createPusherProvider(options: PusherProviderOptions): PusherProvider {
   const status = options.status ?? defaultStatus;
   const warn = options.warn ?? ((message: string) => console.warn(`[realtime:pusher] ${message}`));
-  const authorize = options.authorize ?? ((request) => authorizeOverHttp(options.authEndpoint ?? '/api/realtime/pusher-auth', request));
+  const authorize =
+    options.authorize ?? ((request) => authorizeOverHttp(options.authEndpoint ?? '/api/realtime/pusher-auth', request));
   const shared = new Map<string, SharedChannel>();
   const limiter = new ClientEventLimiter();
-  const ownTab = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : Math.random().toString(36).slice(2);
+  const ownTab =
+    typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : Math.random().toString(36).slice(2);
 
   const channelAuthorization: ChannelAuthorizationHandler = ({ socketId, channelName }, callback) => {
     // Looked up when the answer comes: pusher-js may ask before open() has registered the entry.
@@ -97,7 +110,15 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
   const custom = options.host !== undefined;
   const pusher = new Pusher(options.key, {
     cluster: options.cluster,
-    ...(custom ? { wsHost: options.host, wsPort: options.port ?? 80, wssPort: options.port ?? 443, forceTLS: options.forceTLS ?? false, enabledTransports: ['ws', 'wss'] } : { forceTLS: options.forceTLS ?? true }),
+    ...(custom
+      ? {
+          wsHost: options.host,
+          wsPort: options.port ?? 80,
+          wssPort: options.port ?? 443,
+          forceTLS: options.forceTLS ?? false,
+          enabledTransports: ['ws', 'wss'],
+        }
+      : { forceTLS: options.forceTLS ?? true }),
     disableStats: true,
     channelAuthorization: { customHandler: channelAuthorization },
   });
@@ -111,7 +132,10 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
       return;
     }
     // Over the client event budget: send the latest state once a slot frees.
-    setTimeout(() => sendPresence(entry, { tab: ownTab, meta: entry.meta, hello: message.hello }), limiter.msUntilFree());
+    setTimeout(
+      () => sendPresence(entry, { tab: ownTab, meta: entry.meta, hello: message.hello }),
+      limiter.msUntilFree(),
+    );
   };
 
   const notifyPresence = (entry: SharedChannel): void => {
@@ -224,7 +248,8 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
     shared.delete(entry.logical);
     if (entry.retryTimer) clearTimeout(entry.retryTimer);
     // Best effort: tell the others this tab left (another tab of the user may stay subscribed).
-    if (entry.live && entry.meta && entry.subscribed && limiter.tryTake()) entry.channel.trigger(PRESENCE_META_EVENT, { tab: ownTab, meta: null });
+    if (entry.live && entry.meta && entry.subscribed && limiter.tryTake())
+      entry.channel.trigger(PRESENCE_META_EVENT, { tab: ownTab, meta: null });
     entry.channel.unbind_all();
     pusher.unsubscribe(entry.name);
   };
@@ -250,10 +275,16 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
       return {
         publish(event, payload) {
           if (!active) return;
-          if (!entry.live) throw new Error(`Cannot publish "${event}" on ${logical}: on Pusher, tabs may only publish on a depot's ":live" channel.`);
+          if (!entry.live)
+            throw new Error(
+              `Cannot publish "${event}" on ${logical}: on Pusher, tabs may only publish on a depot's ":live" channel.`,
+            );
           assertWithinMessageLimit(logical, event, payload);
           if (!entry.subscribed) return warn(`"${event}" on ${logical} dropped: not subscribed yet.`);
-          if (!limiter.tryTake(PRESENCE_RESERVE)) return warn(`"${event}" on ${logical} dropped: over Pusher's ${PUSHER_LIMITS.clientEventsPerSecond} client events per second (positions are best effort).`);
+          if (!limiter.tryTake(PRESENCE_RESERVE))
+            return warn(
+              `"${event}" on ${logical} dropped: over Pusher's ${PUSHER_LIMITS.clientEventsPerSecond} client events per second (positions are best effort).`,
+            );
           entry.channel.trigger(`client-${event}`, payload);
         },
         track(meta) {

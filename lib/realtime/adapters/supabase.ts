@@ -16,7 +16,8 @@ export function realtimeSocketOptions() {
       return delay;
     },
     heartbeatCallback: (status: string) => {
-      if (status === 'timeout' || status === 'error') connectionStatus.reconnecting(1, reconnectDelay(1), `heartbeat ${status}`);
+      if (status === 'timeout' || status === 'error')
+        connectionStatus.reconnecting(1, reconnectDelay(1), `heartbeat ${status}`);
     },
   };
 }
@@ -137,7 +138,9 @@ export function subscribeToTopic(supabase: SupabaseClient, topic: string, option
     registry.set(topic, shared);
     join(shared);
   } else if (options.presence && shared.presenceKey !== options.presence.key) {
-    throw new Error(`Topic ${topic} is already joined with presence key ${shared.presenceKey ?? '(none)'}; one presence identity per topic per tab.`);
+    throw new Error(
+      `Topic ${topic} is already joined with presence key ${shared.presenceKey ?? '(none)'}; one presence identity per topic per tab.`,
+    );
   }
   const entry = shared;
   if (entry.releaseTimer) {

@@ -6,8 +6,13 @@ import { z } from 'zod';
 
 const serverSchema = z.object({
   apiKey: z
-    .string({ error: 'ABLY_API_KEY is not set (copy the key "appId.keyId:secret" from the Ably dashboard into .env.local)' })
-    .regex(/^[^.:\s]+\.[^.:\s]+:\S+$/, 'ABLY_API_KEY must look like "appId.keyId:secret" (the full key, with its secret)'),
+    .string({
+      error: 'ABLY_API_KEY is not set (copy the key "appId.keyId:secret" from the Ably dashboard into .env.local)',
+    })
+    .regex(
+      /^[^.:\s]+\.[^.:\s]+:\S+$/,
+      'ABLY_API_KEY must look like "appId.keyId:secret" (the full key, with its secret)',
+    ),
   /** A self-hosted or test endpoint (e.g. tests/fakes/ably-server); unset for Ably's own. */
   restHost: z.string().min(1).optional(),
   restPort: z.coerce.number({ error: 'ABLY_REST_PORT must be a port number' }).int().min(1).max(65535).optional(),
@@ -31,10 +36,14 @@ export function ablyServerConfig(env: Record<string, string | undefined> = proce
     tls: blankToUndefined(env.ABLY_REST_TLS),
   });
   if (!parsed.success) {
-    throw new Error(`Ably is not configured: ${parsed.error.issues.map((i) => i.message).join('; ')}. See README, "Switch to Ably or Pusher".`);
+    throw new Error(
+      `Ably is not configured: ${parsed.error.issues.map((i) => i.message).join('; ')}. See README, "Switch to Ably or Pusher".`,
+    );
   }
   if (parsed.data.restPort !== undefined && parsed.data.restHost === undefined) {
-    throw new Error('Ably is not configured: ABLY_REST_PORT is set but ABLY_REST_HOST is not; set both for a self-hosted or test endpoint, or neither for Ably.');
+    throw new Error(
+      'Ably is not configured: ABLY_REST_PORT is set but ABLY_REST_HOST is not; set both for a self-hosted or test endpoint, or neither for Ably.',
+    );
   }
   return parsed.data;
 }
@@ -44,6 +53,14 @@ export function ablyRestOptions(config: AblyServerConfig): Ably.ClientOptions {
   if (!config.restHost) return { key: config.apiKey };
   // A host (FQDN, IP or localhost) as endpoint means that host and no fallbacks;
   // JSON rather than MessagePack, which is what tests/fakes/ably-server speaks.
-  const port = config.restPort === undefined ? {} : config.tls ? { tlsPort: config.restPort } : { port: config.restPort };
-  return { key: config.apiKey, endpoint: config.restHost, tls: config.tls, ...port, fallbackHosts: [], useBinaryProtocol: false };
+  const port =
+    config.restPort === undefined ? {} : config.tls ? { tlsPort: config.restPort } : { port: config.restPort };
+  return {
+    key: config.apiKey,
+    endpoint: config.restHost,
+    tls: config.tls,
+    ...port,
+    fallbackHosts: [],
+    useBinaryProtocol: false,
+  };
 }

@@ -12,8 +12,7 @@ import { ablyRestOptions, ablyServerConfig, type AblyServerConfig } from './ably
 export type AblyOperation = 'subscribe' | 'presence' | 'publish';
 
 export type AblyTokenOutcome =
-  | { ok: true; tokenRequest: Ably.TokenRequest }
-  | { ok: false; status: 401 | 403 | 500; reason: string };
+  { ok: true; tokenRequest: Ably.TokenRequest } | { ok: false; status: 401 | 403 | 500; reason: string };
 
 /** How long a token lives; the SDK asks the route again before it expires. */
 export const ABLY_TOKEN_TTL_MS = 60 * 60 * 1000;
@@ -43,7 +42,8 @@ export function capabilityFor(grants: ChannelGrant[]): Record<string, AblyOperat
 let signer: { apiKey: string; rest: Ably.Rest } | null = null;
 
 function signerFor(config: AblyServerConfig): Ably.Rest {
-  if (signer?.apiKey !== config.apiKey) signer = { apiKey: config.apiKey, rest: new Ably.Rest(ablyRestOptions(config)) };
+  if (signer?.apiKey !== config.apiKey)
+    signer = { apiKey: config.apiKey, rest: new Ably.Rest(ablyRestOptions(config)) };
   return signer.rest;
 }
 
@@ -52,7 +52,10 @@ function signerFor(config: AblyServerConfig): Ably.Rest {
  * the user's session), or why not: 401 without a session, 403 without any
  * realtime channel.
  */
-export async function createAblyTokenRequest(supabase: SupabaseClient<Database>, config: AblyServerConfig = ablyServerConfig()): Promise<AblyTokenOutcome> {
+export async function createAblyTokenRequest(
+  supabase: SupabaseClient<Database>,
+  config: AblyServerConfig = ablyServerConfig(),
+): Promise<AblyTokenOutcome> {
   const { data: auth, error: authError } = await supabase.auth.getUser();
   if (authError || !auth.user) return { ok: false, status: 401, reason: 'Sign in to use realtime: no valid session.' };
 

@@ -27,13 +27,16 @@ export interface PusherSigningKeys {
 }
 
 export type PusherAuthResult =
-  | { status: 200; body: { auth: string; channel_data?: string } }
-  | { status: 400 | 401 | 403; body: { error: string } };
+  { status: 200; body: { auth: string; channel_data?: string } } | { status: 400 | 401 | 403; body: { error: string } };
 
 const refuse = (status: 400 | 401 | 403, error: string): PusherAuthResult => ({ status, body: { error } });
 
 /** Decides and signs one channel authorization for the user of `supabase`. */
-export async function authorizePusherChannel(supabase: SupabaseClient<Database>, keys: PusherSigningKeys, input: unknown): Promise<PusherAuthResult> {
+export async function authorizePusherChannel(
+  supabase: SupabaseClient<Database>,
+  keys: PusherSigningKeys,
+  input: unknown,
+): Promise<PusherAuthResult> {
   const request = pusherAuthRequestSchema.safeParse(input);
   if (!request.success) return refuse(400, request.error.issues.map((i) => i.message).join('; '));
   const { socket_id: socketId, channel_name: channelName } = request.data;
@@ -51,14 +54,22 @@ export async function authorizePusherChannel(supabase: SupabaseClient<Database>,
 
   // Signing uses only the key and secret; the cluster is required by the SDK but irrelevant here.
   const signer = new Pusher({ appId: keys.appId, key: keys.key, secret: keys.secret, cluster: 'mt1' });
-  if (!channelName.startsWith('presence-')) return { status: 200, body: signer.authorizeChannel(socketId, channelName) };
+  if (!channelName.startsWith('presence-'))
+    return { status: 200, body: signer.authorizeChannel(socketId, channelName) };
 
   if (!grant.presence) return refuse(403, `You may not join presence on ${logical}.`);
-  const { data: profile, error: profileError } = await supabase.from('profiles').select('full_name, role').eq('id', auth.user.id).maybeSingle();
+  const { data: profile, error: profileError } = await supabase
+    .from('profiles')
+    .select('full_name, role')
+    .eq('id', auth.user.id)
+    .maybeSingle();
   if (profileError) throw new Error(`Could not read your profile: ${profileError.message}`);
   if (!profile) return refuse(403, 'Your account has no profile, so it cannot appear in presence.');
   return {
     status: 200,
-    body: signer.authorizeChannel(socketId, channelName, { user_id: auth.user.id, user_info: { name: profile.full_name, role: profile.role } }),
+    body: signer.authorizeChannel(socketId, channelName, {
+      user_id: auth.user.id,
+      user_info: { name: profile.full_name, role: profile.role },
+    }),
   };
 }

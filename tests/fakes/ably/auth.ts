@@ -34,7 +34,9 @@ function parseCapability(text: string | undefined): Capability | WireError {
   if (!text) return { '*': ['*'] };
   try {
     const parsed = capabilitySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : wireError('badRequest', `Invalid capability: ${parsed.error.issues[0]?.message}`);
+    return parsed.success
+      ? parsed.data
+      : wireError('badRequest', `Invalid capability: ${parsed.error.issues[0]?.message}`);
   } catch {
     return wireError('badRequest', 'Invalid capability: not JSON');
   }
@@ -99,12 +101,24 @@ export class Authority {
     const parsed = tokenRequestSchema.safeParse(body);
     if (!parsed.success) return wireError('badRequest', `Invalid TokenRequest: ${parsed.error.issues[0]?.message}`);
     const request = parsed.data;
-    if (keyName !== this.key.keyName || request.keyName !== this.key.keyName) return wireError('invalidCredentials', `No such key: ${request.keyName}`);
+    if (keyName !== this.key.keyName || request.keyName !== this.key.keyName)
+      return wireError('invalidCredentials', `No such key: ${request.keyName}`);
     const ttl = request.ttl === undefined ? '' : String(request.ttl);
-    const signText = [request.keyName, ttl, request.capability ?? '', request.clientId ?? '', request.timestamp, request.nonce, ''].join('\n');
-    if (!sameText(sign(signText, this.key.secret), request.mac)) return wireError('invalidCredentials', 'Invalid TokenRequest: mac does not match');
-    if (Math.abs(now - request.timestamp) > LIMITS.tokenRequestMaxAgeMs) return wireError('invalidCredentials', 'Invalid TokenRequest: timestamp not current');
-    if (this.usedNonces.has(request.nonce)) return wireError('invalidCredentials', 'Invalid TokenRequest: nonce already used');
+    const signText = [
+      request.keyName,
+      ttl,
+      request.capability ?? '',
+      request.clientId ?? '',
+      request.timestamp,
+      request.nonce,
+      '',
+    ].join('\n');
+    if (!sameText(sign(signText, this.key.secret), request.mac))
+      return wireError('invalidCredentials', 'Invalid TokenRequest: mac does not match');
+    if (Math.abs(now - request.timestamp) > LIMITS.tokenRequestMaxAgeMs)
+      return wireError('invalidCredentials', 'Invalid TokenRequest: timestamp not current');
+    if (this.usedNonces.has(request.nonce))
+      return wireError('invalidCredentials', 'Invalid TokenRequest: nonce already used');
     this.usedNonces.add(request.nonce);
     const capability = parseCapability(request.capability);
     if (isWireError(capability)) return capability;
@@ -124,20 +138,37 @@ export class Authority {
   /** A token string: one we issued, or an Ably JWT signed with the key secret. */
   async grantForToken(token: string, now = Date.now()): Promise<Grant | WireError> {
     const issued = this.tokens.get(token);
-    if (issued) return issued.expires !== null && issued.expires <= now ? wireError('tokenExpired', 'Token expired') : issued;
+    if (issued)
+      return issued.expires !== null && issued.expires <= now ? wireError('tokenExpired', 'Token expired') : issued;
     if (token.split('.').length !== 3) return wireError('invalidToken', 'Invalid token: not issued by this server');
     try {
       const header = decodeProtectedHeader(token);
-      if (header.kid !== this.key.keyName) return wireError('invalidToken', `Invalid JWT: kid must be the key name ${this.key.keyName}`);
-      const { payload } = await jwtVerify(token, new TextEncoder().encode(this.key.secret), { algorithms: ['HS256'], currentDate: new Date(now) });
+      if (header.kid !== this.key.keyName)
+        return wireError('invalidToken', `Invalid JWT: kid must be the key name ${this.key.keyName}`);
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(this.key.secret), {
+        algorithms: ['HS256'],
+        currentDate: new Date(now),
+      });
       const capabilityClaim = payload['x-ably-capability'];
-      const capability = parseCapability(typeof capabilityClaim === 'string' ? capabilityClaim : capabilityClaim === undefined ? undefined : JSON.stringify(capabilityClaim));
+      const capability = parseCapability(
+        typeof capabilityClaim === 'string'
+          ? capabilityClaim
+          : capabilityClaim === undefined
+            ? undefined
+            : JSON.stringify(capabilityClaim),
+      );
       if (isWireError(capability)) return capability;
       const clientId = payload['x-ably-clientId'];
-      return { clientId: typeof clientId === 'string' ? clientId : null, capability, expires: payload.exp ? payload.exp * 1000 : null };
+      return {
+        clientId: typeof clientId === 'string' ? clientId : null,
+        capability,
+        expires: payload.exp ? payload.exp * 1000 : null,
+      };
     } catch (err) {
       const expired = (err as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      return expired ? wireError('tokenExpired', 'Token expired') : wireError('invalidToken', `Invalid JWT: ${(err as Error).message}`);
+      return expired
+        ? wireError('tokenExpired', 'Token expired')
+        : wireError('invalidToken', `Invalid JWT: ${(err as Error).message}`);
     }
   }
 

@@ -65,7 +65,12 @@ export class ChannelHub {
   }
 
   /** Fans messages out in one MESSAGE frame (the sender gets it only with echo). */
-  publish(name: string, from: { connectionId: string; id: string } | null, messages: WireMessage[], timestamp = Date.now()): void {
+  publish(
+    name: string,
+    from: { connectionId: string; id: string } | null,
+    messages: WireMessage[],
+    timestamp = Date.now(),
+  ): void {
     const state = this.state(name);
     const frame = {
       action: ACTION.MESSAGE,
@@ -74,7 +79,12 @@ export class ChannelHub {
       id: from?.id,
       connectionId: from?.connectionId,
       timestamp,
-      messages: messages.map((m, i) => ({ ...m, id: m.id ?? `${from?.id ?? `rest-${state.serial}`}:${i}`, connectionId: from?.connectionId, timestamp })),
+      messages: messages.map((m, i) => ({
+        ...m,
+        id: m.id ?? `${from?.id ?? `rest-${state.serial}`}:${i}`,
+        connectionId: from?.connectionId,
+        timestamp,
+      })),
     };
     for (const subscriber of state.subscribers) {
       if (!subscriber.canSubscribe(name)) continue;
@@ -122,7 +132,10 @@ export class ChannelHub {
   /** The connection is gone: detach it everywhere (its presence members leave). */
   connectionClosed(subscriber: Subscriber): void {
     for (const [name, state] of this.channels) {
-      if (state.subscribers.delete(subscriber) || [...state.members.values()].some((m) => m.connectionId === subscriber.connectionId)) {
+      if (
+        state.subscribers.delete(subscriber) ||
+        [...state.members.values()].some((m) => m.connectionId === subscriber.connectionId)
+      ) {
         this.leaveAll(name, subscriber.connectionId);
       }
     }

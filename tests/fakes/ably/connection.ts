@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { operationsOn, isWireError, type Authority, type Grant, type Operation } from './auth';
 import type { ChannelHub, PresenceMember, Subscriber } from './channels';
-import { ACTION, FLAG, LIMITS, PRESENCE_ACTION, clientFrameSchema, messageSize, wireError, type ClientFrame, type WireError } from './protocol';
+import {
+  ACTION,
+  FLAG,
+  LIMITS,
+  PRESENCE_ACTION,
+  clientFrameSchema,
+  messageSize,
+  wireError,
+  type ClientFrame,
+  type WireError,
+} from './protocol';
 
 // One client connection: authenticated at upgrade time, then speaking the
 // protocol frame by frame. Everything a client sends is validated; anything
@@ -49,7 +59,9 @@ export class Connection implements Subscriber {
     socket.on('error', () => this.gone());
     // A resume is never possible here (no connection state survives a drop):
     // like Ably after the state TTL, answer with a new connection and 80008.
-    const error = params.resumeKey ? wireError('resumeFailed', 'Unable to resume connection: connection state not found') : undefined;
+    const error = params.resumeKey
+      ? wireError('resumeFailed', 'Unable to resume connection: connection state not found')
+      : undefined;
     this.send({
       action: ACTION.CONNECTED,
       connectionId: this.connectionId,
@@ -70,11 +82,14 @@ export class Connection implements Subscriber {
     this.expiryTimer = null;
     const expires = this.grant.expires;
     if (expires === null) return;
-    this.expiryTimer = setTimeout(() => {
-      this.send({ action: ACTION.DISCONNECTED, error: wireError('tokenExpired', 'Token expired') });
-      this.socket.close();
-      this.gone();
-    }, Math.max(0, expires - Date.now()));
+    this.expiryTimer = setTimeout(
+      () => {
+        this.send({ action: ACTION.DISCONNECTED, error: wireError('tokenExpired', 'Token expired') });
+        this.socket.close();
+        this.gone();
+      },
+      Math.max(0, expires - Date.now()),
+    );
   }
 
   private connectionDetails() {
@@ -131,7 +146,8 @@ export class Connection implements Subscriber {
     try {
       if (text === null) throw new Error('binary frames need format=msgpack, which this server does not speak');
       const parsed = clientFrameSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       frame = parsed.data;
     } catch (err) {
       this.fail(wireError('badRequest', `Malformed protocol message: ${(err as Error).message}`));
@@ -174,12 +190,22 @@ export class Connection implements Subscriber {
   private attach(channel: string): void {
     const ops = operationsOn(this.grant.capability, channel);
     if (ops.size === 0) {
-      this.send({ action: ACTION.ERROR, channel, error: wireError('operationNotPermitted', `Channel denied access based on given capability; channelId = ${channel}`) });
+      this.send({
+        action: ACTION.ERROR,
+        channel,
+        error: wireError(
+          'operationNotPermitted',
+          `Channel denied access based on given capability; channelId = ${channel}`,
+        ),
+      });
       return;
     }
     this.attached.add(channel);
     const { members, channelSerial } = this.hub.attach(channel, this);
-    const modes = (ops.has('subscribe') ? FLAG.SUBSCRIBE | FLAG.PRESENCE_SUBSCRIBE : 0) | (ops.has('publish') ? FLAG.PUBLISH : 0) | (ops.has('presence') ? FLAG.PRESENCE : 0);
+    const modes =
+      (ops.has('subscribe') ? FLAG.SUBSCRIBE | FLAG.PRESENCE_SUBSCRIBE : 0) |
+      (ops.has('publish') ? FLAG.PUBLISH : 0) |
+      (ops.has('presence') ? FLAG.PRESENCE : 0);
     const sync = members.length > 0 && ops.has('subscribe');
     this.send({ action: ACTION.ATTACHED, channel, channelSerial, flags: modes | (sync ? FLAG.HAS_PRESENCE : 0) });
     if (sync) {
@@ -202,10 +228,21 @@ export class Connection implements Subscriber {
 
   private refuse(frame: { channel: string; msgSerial: number }, op: Operation, count: number): WireError | null {
     if (!this.attached.has(frame.channel) && !operationsOn(this.grant.capability, frame.channel).size) {
-      return wireError('operationNotPermitted', `Channel denied access based on given capability; channelId = ${frame.channel}`);
+      return wireError(
+        'operationNotPermitted',
+        `Channel denied access based on given capability; channelId = ${frame.channel}`,
+      );
     }
-    if (!this.allowed(frame.channel, op)) return wireError('operationNotPermitted', `Unable to perform channel operation (operation = ${op}) on ${frame.channel}: not permitted by the token capability`);
-    if (!this.withinRate(count)) return wireError('rateLimited', `Rate limit exceeded; request rejected (nonfatal); metric = connection.inboundRate; permitted rate = ${LIMITS.inboundMessagesPerSecond}`);
+    if (!this.allowed(frame.channel, op))
+      return wireError(
+        'operationNotPermitted',
+        `Unable to perform channel operation (operation = ${op}) on ${frame.channel}: not permitted by the token capability`,
+      );
+    if (!this.withinRate(count))
+      return wireError(
+        'rateLimited',
+        `Rate limit exceeded; request rejected (nonfatal); metric = connection.inboundRate; permitted rate = ${LIMITS.inboundMessagesPerSecond}`,
+      );
     return null;
   }
 
@@ -218,12 +255,19 @@ export class Connection implements Subscriber {
     if (refused) return this.nack(frame.msgSerial, refused);
     const total = frame.messages.reduce((sum, m) => sum + messageSize(m), 0);
     if (total > LIMITS.maxMessageSize) {
-      return this.nack(frame.msgSerial, wireError('messageTooLarge', `Maximum message length exceeded: ${total} bytes > ${LIMITS.maxMessageSize}`));
+      return this.nack(
+        frame.msgSerial,
+        wireError('messageTooLarge', `Maximum message length exceeded: ${total} bytes > ${LIMITS.maxMessageSize}`),
+      );
     }
     const clientId = this.identify(frame.messages.map((m) => m.clientId));
     if (isWireError(clientId)) return this.nack(frame.msgSerial, clientId);
     const id = `${this.connectionId}:${frame.msgSerial}`;
-    const messages = frame.messages.map((m, i) => ({ ...m, clientId: clientId[i] ?? undefined, id: m.id ?? `${id}:${i}` }));
+    const messages = frame.messages.map((m, i) => ({
+      ...m,
+      clientId: clientId[i] ?? undefined,
+      id: m.id ?? `${id}:${i}`,
+    }));
     this.hub.publish(frame.channel, { connectionId: this.connectionId, id }, messages);
     this.send({ action: ACTION.ACK, msgSerial: frame.msgSerial, count: 1 });
   }
@@ -231,18 +275,38 @@ export class Connection implements Subscriber {
   private presence(frame: Extract<ClientFrame, { action: 14 }>): void {
     const refused = this.refuse(frame, 'presence', frame.presence.length);
     if (refused) return this.nack(frame.msgSerial, refused);
-    if (!this.attached.has(frame.channel)) return this.nack(frame.msgSerial, wireError('badRequest', `Presence on ${frame.channel} requires an attached channel`));
+    if (!this.attached.has(frame.channel))
+      return this.nack(
+        frame.msgSerial,
+        wireError('badRequest', `Presence on ${frame.channel} requires an attached channel`),
+      );
     const clientIds = this.identify(frame.presence.map((p) => p.clientId));
     if (isWireError(clientIds)) return this.nack(frame.msgSerial, clientIds);
     const now = Date.now();
     const members: PresenceMember[] = [];
     for (const [i, p] of frame.presence.entries()) {
       const clientId = clientIds[i];
-      if (!clientId) return this.nack(frame.msgSerial, wireError('invalidClientId', 'Presence needs a clientId: connect with an identified token'));
-      if (messageSize({ clientId, data: p.data }) > LIMITS.maxMessageSize) return this.nack(frame.msgSerial, wireError('messageTooLarge', 'Maximum presence data length exceeded'));
-      members.push({ clientId, connectionId: this.connectionId, id: `${this.connectionId}:${frame.msgSerial}:${i}`, timestamp: now, data: p.data, encoding: p.encoding });
+      if (!clientId)
+        return this.nack(
+          frame.msgSerial,
+          wireError('invalidClientId', 'Presence needs a clientId: connect with an identified token'),
+        );
+      if (messageSize({ clientId, data: p.data }) > LIMITS.maxMessageSize)
+        return this.nack(frame.msgSerial, wireError('messageTooLarge', 'Maximum presence data length exceeded'));
+      members.push({
+        clientId,
+        connectionId: this.connectionId,
+        id: `${this.connectionId}:${frame.msgSerial}:${i}`,
+        timestamp: now,
+        data: p.data,
+        encoding: p.encoding,
+      });
     }
-    this.hub.presence(frame.channel, members, frame.presence.map((p) => p.action));
+    this.hub.presence(
+      frame.channel,
+      members,
+      frame.presence.map((p) => p.action),
+    );
     this.send({ action: ACTION.ACK, msgSerial: frame.msgSerial, count: 1 });
   }
 
@@ -252,10 +316,12 @@ export class Connection implements Subscriber {
     const result: Array<string | null> = [];
     for (const clientId of given) {
       if (own && own !== '*') {
-        if (clientId !== undefined && clientId !== own) return wireError('invalidClientId', `Mismatched clientId ${clientId} for a connection identified as ${own}`);
+        if (clientId !== undefined && clientId !== own)
+          return wireError('invalidClientId', `Mismatched clientId ${clientId} for a connection identified as ${own}`);
         result.push(own);
       } else {
-        if (clientId !== undefined && own !== '*') return wireError('invalidClientId', 'An anonymous connection cannot publish with a clientId');
+        if (clientId !== undefined && own !== '*')
+          return wireError('invalidClientId', 'An anonymous connection cannot publish with a clientId');
         result.push(clientId ?? null);
       }
     }
@@ -267,7 +333,12 @@ export class Connection implements Subscriber {
     const grant = await this.authority.grantForToken(token);
     if (isWireError(grant)) return this.fail(grant);
     if ((grant.clientId ?? null) !== (this.grant.clientId ?? null)) {
-      return this.fail(wireError('incompatibleClientId', `Token clientId ${grant.clientId} does not match the connection's ${this.grant.clientId}`));
+      return this.fail(
+        wireError(
+          'incompatibleClientId',
+          `Token clientId ${grant.clientId} does not match the connection's ${this.grant.clientId}`,
+        ),
+      );
     }
     this.grant = grant;
     this.watchExpiry();
@@ -275,9 +346,20 @@ export class Connection implements Subscriber {
       if (operationsOn(grant.capability, channel).size === 0) {
         this.attached.delete(channel);
         this.hub.detach(channel, this);
-        this.send({ action: ACTION.DETACHED, channel, error: wireError('operationNotPermitted', `Channel denied access based on given capability; channelId = ${channel}`) });
+        this.send({
+          action: ACTION.DETACHED,
+          channel,
+          error: wireError(
+            'operationNotPermitted',
+            `Channel denied access based on given capability; channelId = ${channel}`,
+          ),
+        });
       }
     }
-    this.send({ action: ACTION.CONNECTED, connectionId: this.connectionId, connectionDetails: this.connectionDetails() });
+    this.send({
+      action: ACTION.CONNECTED,
+      connectionId: this.connectionId,
+      connectionDetails: this.connectionDetails(),
+    });
   }
 }

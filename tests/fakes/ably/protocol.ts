@@ -107,10 +107,26 @@ export const clientFrameSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal(ACTION.HEARTBEAT), id: z.string().optional() }),
   z.object({ action: z.literal(ACTION.DISCONNECT) }),
   z.object({ action: z.literal(ACTION.CLOSE) }),
-  z.object({ action: z.literal(ACTION.ATTACH), channel: channelName, flags: z.number().optional(), channelSerial: z.string().nullish(), params: z.record(z.string(), z.string()).optional() }),
+  z.object({
+    action: z.literal(ACTION.ATTACH),
+    channel: channelName,
+    flags: z.number().optional(),
+    channelSerial: z.string().nullish(),
+    params: z.record(z.string(), z.string()).optional(),
+  }),
   z.object({ action: z.literal(ACTION.DETACH), channel: channelName }),
-  z.object({ action: z.literal(ACTION.MESSAGE), channel: channelName, msgSerial, messages: z.array(wireMessageSchema).min(1) }),
-  z.object({ action: z.literal(ACTION.PRESENCE), channel: channelName, msgSerial, presence: z.array(wirePresenceSchema).min(1) }),
+  z.object({
+    action: z.literal(ACTION.MESSAGE),
+    channel: channelName,
+    msgSerial,
+    messages: z.array(wireMessageSchema).min(1),
+  }),
+  z.object({
+    action: z.literal(ACTION.PRESENCE),
+    channel: channelName,
+    msgSerial,
+    presence: z.array(wirePresenceSchema).min(1),
+  }),
   z.object({ action: z.literal(ACTION.AUTH), auth: z.object({ accessToken: z.string().min(1) }) }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

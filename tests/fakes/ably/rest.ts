@@ -15,7 +15,11 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function replyError(res: ServerResponse, error: WireError): void {
-  res.writeHead(error.statusCode, { 'content-type': 'application/json', 'x-ably-errorcode': String(error.code), 'x-ably-errormessage': error.message });
+  res.writeHead(error.statusCode, {
+    'content-type': 'application/json',
+    'x-ably-errorcode': String(error.code),
+    'x-ably-errormessage': error.message,
+  });
   res.end(JSON.stringify({ error }));
 }
 
@@ -41,7 +45,12 @@ async function credentials(req: IncomingMessage, authority: Authority): Promise<
 
 const publishBodySchema = z.union([wireMessageSchema, z.array(wireMessageSchema).min(1)]);
 
-export async function handleRest(req: IncomingMessage, res: ServerResponse, authority: Authority, hub: ChannelHub): Promise<void> {
+export async function handleRest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  authority: Authority,
+  hub: ChannelHub,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://fake-ably');
   try {
     if (req.method === 'GET' && url.pathname === '/time') return reply(res, 200, [Date.now()]);
@@ -58,15 +67,27 @@ export async function handleRest(req: IncomingMessage, res: ServerResponse, auth
       const grant = await credentials(req, authority);
       if (isWireError(grant)) return replyError(res, grant);
       if (!operationsOn(grant.capability, channel).has('publish')) {
-        return replyError(res, wireError('operationNotPermitted', `Unable to perform channel operation (operation = publish) on ${channel}`));
+        return replyError(
+          res,
+          wireError('operationNotPermitted', `Unable to perform channel operation (operation = publish) on ${channel}`),
+        );
       }
       const parsed = publishBodySchema.safeParse(await readJson(req));
-      if (!parsed.success) return replyError(res, wireError('badRequest', `Invalid message: ${parsed.error.issues[0]?.message}`));
+      if (!parsed.success)
+        return replyError(res, wireError('badRequest', `Invalid message: ${parsed.error.issues[0]?.message}`));
       const messages = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
       const total = messages.reduce((sum, m) => sum + messageSize(m), 0);
-      if (total > LIMITS.maxMessageSize) return replyError(res, wireError('messageTooLarge', `Maximum message length exceeded: ${total} bytes > ${LIMITS.maxMessageSize}`));
+      if (total > LIMITS.maxMessageSize)
+        return replyError(
+          res,
+          wireError('messageTooLarge', `Maximum message length exceeded: ${total} bytes > ${LIMITS.maxMessageSize}`),
+        );
       const id = `rest-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      hub.publish(channel, null, messages.map((m, i) => ({ ...m, id: m.id ?? `${id}:${i}` })));
+      hub.publish(
+        channel,
+        null,
+        messages.map((m, i) => ({ ...m, id: m.id ?? `${id}:${i}` })),
+      );
       return reply(res, 201, { channel, messageId: id, serials: messages.map((_, i) => `${id}:${i}`) });
     }
 

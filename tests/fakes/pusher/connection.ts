@@ -33,7 +33,12 @@ export class PusherConnection {
     private readonly hub: Hub,
     activityTimeoutSeconds: number,
   ) {
-    this.send(protocolFrame('pusher:connection_established', { socket_id: this.socketId, activity_timeout: activityTimeoutSeconds }));
+    this.send(
+      protocolFrame('pusher:connection_established', {
+        socket_id: this.socketId,
+        activity_timeout: activityTimeoutSeconds,
+      }),
+    );
     ws.on('message', (raw, isBinary) => this.receive(isBinary ? null : raw.toString()));
     ws.on('close', () => this.leaveAll());
   }
@@ -75,14 +80,22 @@ export class PusherConnection {
 
   private subscribe(data: unknown): void {
     const parsed = subscribeDataSchema.safeParse(data);
-    if (!parsed.success) return this.send(errorFrame(`Invalid subscribe: ${parsed.error.issues[0]?.message ?? 'bad data'}`));
+    if (!parsed.success)
+      return this.send(errorFrame(`Invalid subscribe: ${parsed.error.issues[0]?.message ?? 'bad data'}`));
     const { channel, auth, channel_data: channelData } = parsed.data;
     const kind = channelKind(channel);
-    const refuse = (error: string, status: number) => this.send(protocolFrame('pusher:subscription_error', { type: 'AuthError', error, status }, channel));
+    const refuse = (error: string, status: number) =>
+      this.send(protocolFrame('pusher:subscription_error', { type: 'AuthError', error, status }, channel));
 
     if (kind !== 'public') {
-      if (kind === 'presence' && channelData === undefined) return refuse(`channel_data is required for ${channel}`, 401);
-      const problem = verifyChannelAuth(this.hub.app, { socketId: this.socketId, channel, auth, channelData: kind === 'presence' ? channelData : undefined });
+      if (kind === 'presence' && channelData === undefined)
+        return refuse(`channel_data is required for ${channel}`, 401);
+      const problem = verifyChannelAuth(this.hub.app, {
+        socketId: this.socketId,
+        channel,
+        auth,
+        channelData: kind === 'presence' ? channelData : undefined,
+      });
       if (problem) return refuse(problem, 401);
     }
     const state = this.hub.channel(channel);
@@ -106,7 +119,14 @@ export class PusherConnection {
       const added = state.addMember(this.socketId, member.data.user_id, member.data.user_info);
       this.send(protocolFrame('pusher_internal:subscription_succeeded', state.presencePayload(), channel));
       if (added) {
-        state.broadcast(protocolFrame('pusher_internal:member_added', { user_id: member.data.user_id, user_info: member.data.user_info }, channel), this.socketId);
+        state.broadcast(
+          protocolFrame(
+            'pusher_internal:member_added',
+            { user_id: member.data.user_id, user_info: member.data.user_info },
+            channel,
+          ),
+          this.socketId,
+        );
       }
       return;
     }
@@ -127,7 +147,8 @@ export class PusherConnection {
     if (!state) return;
     state.subscribers.delete(this.socketId);
     const removed = state.removeMember(this.socketId);
-    if (removed !== null) state.broadcast(protocolFrame('pusher_internal:member_removed', { user_id: removed }, channel));
+    if (removed !== null)
+      state.broadcast(protocolFrame('pusher_internal:member_removed', { user_id: removed }, channel));
     this.hub.forgetIfEmpty(state);
   }
 
@@ -137,20 +158,33 @@ export class PusherConnection {
 
   private clientEvent(event: string, channel: string | undefined, data: unknown): void {
     if (!channel) return this.send(errorFrame(`Client event ${event} rejected: no channel`));
-    if (channelKind(channel) === 'public') return this.send(errorFrame(`Client event rejected: ${channel} is not a private or presence channel`));
-    if (!this.subscribed.has(channel)) return this.send(errorFrame(`Client event rejected: not subscribed to ${channel}`));
+    if (channelKind(channel) === 'public')
+      return this.send(errorFrame(`Client event rejected: ${channel} is not a private or presence channel`));
+    if (!this.subscribed.has(channel))
+      return this.send(errorFrame(`Client event rejected: not subscribed to ${channel}`));
     const now = Date.now();
     this.clientEventTimes = this.clientEventTimes.filter((t) => now - t < 1000);
     if (this.clientEventTimes.length >= LIMITS.clientEventsPerSecond) {
-      return this.send(errorFrame(`Client event rejected: more than ${LIMITS.clientEventsPerSecond} client events per second`, CLOSE.clientEventRateLimited));
+      return this.send(
+        errorFrame(
+          `Client event rejected: more than ${LIMITS.clientEventsPerSecond} client events per second`,
+          CLOSE.clientEventRateLimited,
+        ),
+      );
     }
     this.clientEventTimes.push(now);
     const payload = typeof data === 'string' ? data : JSON.stringify(data ?? null);
-    if (byteLength(payload) > LIMITS.messageBytes) return this.send(errorFrame(`Client event rejected: data is larger than ${LIMITS.messageBytes} bytes`));
+    if (byteLength(payload) > LIMITS.messageBytes)
+      return this.send(errorFrame(`Client event rejected: data is larger than ${LIMITS.messageBytes} bytes`));
     const state = this.hub.existing(channel);
     const userId = state?.userOfSocket.get(this.socketId);
     // Pusher forwards the data as the client sent it, adding user_id on presence channels.
-    const frame: { event: string; channel: string; data: unknown; user_id?: string } = { event, channel, data: data ?? null, ...(userId !== undefined ? { user_id: userId } : {}) };
+    const frame: { event: string; channel: string; data: unknown; user_id?: string } = {
+      event,
+      channel,
+      data: data ?? null,
+      ...(userId !== undefined ? { user_id: userId } : {}),
+    };
     state?.broadcast(frame, this.socketId);
   }
 }

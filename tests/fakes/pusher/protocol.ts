@@ -38,7 +38,11 @@ export const clientFrameSchema = z.object({
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export const subscribeDataSchema = z.object({
-  channel: z.string().min(1).max(200).regex(/^[A-Za-z0-9_\-=@,.;]+$/, 'invalid channel name'),
+  channel: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9_\-=@,.;]+$/, 'invalid channel name'),
   auth: z.string().optional(),
   channel_data: z.string().optional(),
 });

@@ -28,15 +28,23 @@ export function verifyChannelAuth(
 ): string | null {
   if (!params.auth) return `Auth value for subscription to ${params.channel} is missing`;
   const separator = params.auth.indexOf(':');
-  if (separator < 0) return `Auth value for subscription to ${params.channel} is invalid: should be of format 'key:signature'`;
+  if (separator < 0)
+    return `Auth value for subscription to ${params.channel} is invalid: should be of format 'key:signature'`;
   const key = params.auth.slice(0, separator);
   if (key !== app.key) return `Invalid key '${key}' in auth value for ${params.channel}`;
-  const signed = params.channelData === undefined ? `${params.socketId}:${params.channel}` : `${params.socketId}:${params.channel}:${params.channelData}`;
-  return safeEqual(params.auth.slice(separator + 1), hmacHex(app.secret, signed)) ? null : `Invalid signature: expected HMAC SHA256 hex digest of ${signed}`;
+  const signed =
+    params.channelData === undefined
+      ? `${params.socketId}:${params.channel}`
+      : `${params.socketId}:${params.channel}:${params.channelData}`;
+  return safeEqual(params.auth.slice(separator + 1), hmacHex(app.secret, signed))
+    ? null
+    : `Invalid signature: expected HMAC SHA256 hex digest of ${signed}`;
 }
 
 /** The string a REST request signs: method, path and the sorted query without auth_signature. */
 export function restSigningString(method: string, path: string, query: URLSearchParams): string {
-  const pairs = [...query.entries()].filter(([k]) => k !== 'auth_signature').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const pairs = [...query.entries()]
+    .filter(([k]) => k !== 'auth_signature')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `${method}\n${path}\n${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`;
 }

@@ -11,13 +11,26 @@ import type { FakePusher } from '../pusher-server';
 export const APP = { appId: '4242', key: 'fake-key', secret: 'fake-secret' } as const;
 
 export function serverSdk(fake: FakePusher, secret: string = APP.secret): PusherServer {
-  return new PusherServer({ appId: APP.appId, key: APP.key, secret, host: fake.host, port: String(fake.port), useTLS: false });
+  return new PusherServer({
+    appId: APP.appId,
+    key: APP.key,
+    secret,
+    host: fake.host,
+    port: String(fake.port),
+    useTLS: false,
+  });
 }
 
 /** Signs like an app's auth endpoint would; presence members get `member`. */
-export function signingHandler(sdk: PusherServer, member?: { user_id: string; user_info?: Record<string, unknown> }): ChannelAuthorizationHandler {
+export function signingHandler(
+  sdk: PusherServer,
+  member?: { user_id: string; user_info?: Record<string, unknown> },
+): ChannelAuthorizationHandler {
   return ({ socketId, channelName }, callback) => {
-    callback(null, sdk.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? member : undefined));
+    callback(
+      null,
+      sdk.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? member : undefined),
+    );
   };
 }
 
@@ -68,7 +81,9 @@ export interface Frame {
 export async function rawSocket(fake: FakePusher, path = `/app/${APP.key}?protocol=7&client=js&version=8.6.0`) {
   const ws = new WebSocket(`ws://${fake.host}:${fake.port}${path}`);
   const frames = new Inbox<Frame>();
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   ws.on('message', (raw) => {
     const frame = JSON.parse(raw.toString()) as Frame;
     frames.push({ ...frame, data: typeof frame.data === 'string' ? tryParse(frame.data) : frame.data });

@@ -10,7 +10,10 @@ export async function POST(request: Request) {
   try {
     form = await request.formData();
   } catch {
-    return NextResponse.json({ error: 'Send socket_id and channel_name as a form (application/x-www-form-urlencoded).' }, { status: 400 });
+    return NextResponse.json(
+      { error: 'Send socket_id and channel_name as a form (application/x-www-form-urlencoded).' },
+      { status: 400 },
+    );
   }
   const supabase = await createClient();
   const result = await authorizePusherChannel(supabase, pusherServerConfig(), {

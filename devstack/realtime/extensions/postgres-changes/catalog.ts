@@ -69,7 +69,17 @@ export class Catalog {
   }
 
   private async loadTable(relid: number): Promise<TableInfo | null> {
-    const rows = await this.sql<{ schema: string; table: string; rls: boolean; name: string; type_name: string; cast_type: string; is_pk: boolean }[]>`
+    const rows = await this.sql<
+      {
+        schema: string;
+        table: string;
+        rls: boolean;
+        name: string;
+        type_name: string;
+        cast_type: string;
+        is_pk: boolean;
+      }[]
+    >`
       select n.nspname as schema, c.relname as table, c.relrowsecurity as rls, a.attname as name,
              t.typname as type_name, format_type(a.atttypid, null) as cast_type,
              coalesce(a.attnum = any(i.indkey), false) as is_pk
@@ -93,7 +103,9 @@ export class Catalog {
   }
 
   private async loadView(table: TableInfo, role: string): Promise<RoleView> {
-    const [meta] = await this.sql<{ selectable: string[]; unrestricted: boolean; permissive: string[]; restrictive: string[] }[]>`
+    const [meta] = await this.sql<
+      { selectable: string[]; unrestricted: boolean; permissive: string[]; restrictive: string[] }[]
+    >`
       select
         array(select a.attname::text from pg_attribute a
               where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -124,7 +136,9 @@ export class Catalog {
    */
   private async defineFunction(table: TableInfo, role: string, predicate: string): Promise<string> {
     const hash = createHash('sha1')
-      .update(JSON.stringify([table.schema, table.table, role, predicate, table.columns.map((c) => [c.name, c.castType])]))
+      .update(
+        JSON.stringify([table.schema, table.table, role, predicate, table.columns.map((c) => [c.name, c.castType])]),
+      )
       .digest('hex')
       .slice(0, 16);
     const name = `${INTERNAL_SCHEMA}.${quoteIdent(`rls_${table.relid}_${hash}`)}`;

@@ -57,7 +57,9 @@ function normalize(value: string, kind: Kind): number | string {
     case 'number':
       return Number(value);
     case 'time': {
-      const t = Date.parse(value.includes('T') || !value.includes(' ') ? value : value.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'));
+      const t = Date.parse(
+        value.includes('T') || !value.includes(' ') ? value : value.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'),
+      );
       return Number.isNaN(t) ? value : t;
     }
     case 'uuid':

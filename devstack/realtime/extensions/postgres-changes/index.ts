@@ -4,7 +4,13 @@ import { EVENTS, TRUNCATED_VALUE_BYTES } from '../../constants';
 import type { BindingWithId, ChangesSubscriber, PostgresChangesApi, SubscribeResult } from '../../context';
 import { Catalog, type RoleView, type TableInfo } from './catalog';
 import type { Relation, TupleValue } from './pgoutput';
-import { ensureMessagesPublication, startReplication, type ReplicationStream, type RowChange, type Transaction } from './replication';
+import {
+  ensureMessagesPublication,
+  startReplication,
+  type ReplicationStream,
+  type RowChange,
+  type Transaction,
+} from './replication';
 import { compileBindings, type CompiledBinding } from './subscriptions';
 import { toJson, type JsonValue } from './values';
 import { VisibilityBatch, type Ticket } from './visibility';
@@ -171,10 +177,20 @@ export class PostgresChanges implements PostgresChangesApi {
     } catch {
       /* keep {} */
     }
-    return { id: row.get('id') ?? '', topic: row.get('topic') ?? '', event: row.get('event') ?? '', payload, isPrivate: row.get('private') === 't' };
+    return {
+      id: row.get('id') ?? '',
+      topic: row.get('topic') ?? '',
+      event: row.get('event') ?? '',
+      payload,
+      isPrivate: row.get('private') === 't',
+    };
   }
 
-  private async plan(change: RowChange, commitTimestamp: string, visibility: VisibilityBatch): Promise<PlannedChange | null> {
+  private async plan(
+    change: RowChange,
+    commitTimestamp: string,
+    visibility: VisibilityBatch,
+  ): Promise<PlannedChange | null> {
     const table = await this.catalog.table(change.relation.id);
     if (!table) return null;
     const newImage = image(change.relation, change.newTuple, change.oldTuple);
@@ -203,7 +219,8 @@ export class PostgresChanges implements PostgresChangesApi {
       const delivery: Delivery = { subscriber, ids, view, select, error: null, ticket: null };
       const pks = table.columns.filter((c) => c.isPk);
       if (change.type !== 'DELETE' && pks.length === 0) delivery.error = 'Error 400: Bad Request, no primary key';
-      else if (change.type !== 'DELETE' && !pks.every((c) => view.selectable.has(c.name))) delivery.error = 'Error 401: Unauthorized';
+      else if (change.type !== 'DELETE' && !pks.every((c) => view.selectable.has(c.name)))
+        delivery.error = 'Error 401: Unauthorized';
       else if (change.type !== 'DELETE' && !view.unrestricted && newImage) {
         delivery.ticket = visibility.request(table, view, JSON.stringify(subscriber.claims), newImage);
       }
@@ -237,14 +254,22 @@ export class PostgresChanges implements PostgresChangesApi {
   /** The `data` of a postgres_changes event as one role sees it (WALRUS' output shape). */
   private data(planned: PlannedChange, d: Delivery): Record<string, JsonValue> {
     const { change, table, newImage, oldImage } = planned;
-    const base: Record<string, JsonValue> = { schema: table.schema, table: table.table, commit_timestamp: planned.commitTimestamp, type: change.type };
+    const base: Record<string, JsonValue> = {
+      schema: table.schema,
+      table: table.table,
+      commit_timestamp: planned.commitTimestamp,
+      type: change.type,
+    };
     if (d.error) return { ...base, errors: [d.error] };
     const view = d.view!;
     const shown = (name: string) => {
       const column = table.byName.get(name);
       return !!column && view.selectable.has(name) && (!d.select || d.select.includes(name) || column.isPk);
     };
-    const size = [newImage, oldImage].reduce((n, img) => n + [...(img?.values() ?? [])].reduce((m, v) => m + (v?.length ?? 0), 0), 0);
+    const size = [newImage, oldImage].reduce(
+      (n, img) => n + [...(img?.values() ?? [])].reduce((m, v) => m + (v?.length ?? 0), 0),
+      0,
+    );
     const tooLarge = size > this.maxRecordBytes;
     const record = (img: Image | null, only?: (name: string) => boolean): Record<string, JsonValue> => {
       const out: Record<string, JsonValue> = {};
@@ -258,7 +283,11 @@ export class PostgresChanges implements PostgresChangesApi {
     };
     const isPk = (name: string) => table.byName.get(name)?.isPk ?? false;
     const columns = table.columns.filter((c) => shown(c.name)).map((c) => ({ name: c.name, type: c.typeName }));
-    const data: Record<string, JsonValue> = { ...base, columns, errors: tooLarge ? ['Error 413: Payload Too Large'] : null };
+    const data: Record<string, JsonValue> = {
+      ...base,
+      columns,
+      errors: tooLarge ? ['Error 413: Payload Too Large'] : null,
+    };
     if (change.type !== 'DELETE') data.record = record(newImage);
     if (change.type === 'UPDATE') data.old_record = oldImage ? record(oldImage) : record(newImage, isPk);
     if (change.type === 'DELETE') {

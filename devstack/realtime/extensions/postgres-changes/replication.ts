@@ -66,7 +66,14 @@ export function startReplication(dbUrl: string, handlers: ReplicationHandlers): 
       max_lifetime: null,
       onnotice: () => {},
       // ISO dates in UTC: values.ts relies on this text format.
-      connection: { replication: 'database', application_name: 'devstack_realtime', DateStyle: 'ISO, YMD', TimeZone: 'UTC', IntervalStyle: 'iso_8601', extra_float_digits: 1 },
+      connection: {
+        replication: 'database',
+        application_name: 'devstack_realtime',
+        DateStyle: 'ISO, YMD',
+        TimeZone: 'UTC',
+        IntervalStyle: 'iso_8601',
+        extra_float_digits: 1,
+      },
     });
     const slot = `devstack_realtime_${process.pid}_${Date.now().toString(36)}`;
     const [created] = await sql.unsafe<{ consistent_point: string }[]>(

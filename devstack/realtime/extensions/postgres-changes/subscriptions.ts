@@ -54,7 +54,8 @@ export async function compileBindings(
         from (select to_regclass(format('%I.%I', ${binding.schema}::text, ${table}::text))::oid as oid) c`;
       if (!row?.exists) return unableToSubscribe(binding);
       if (parsed) {
-        if (!row.type_name || !row.can_select) return { ok: false, message: `invalid column for filter ${parsed.column}` };
+        if (!row.type_name || !row.can_select)
+          return { ok: false, message: `invalid column for filter ${parsed.column}` };
         filterColumn = parsed.column;
         filter = compileFilter(parsed, row.type_name);
       }

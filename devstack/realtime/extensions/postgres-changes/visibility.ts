@@ -48,7 +48,15 @@ export class VisibilityBatch {
   request(table: TableInfo, view: RoleView, claims: string, image: Map<string, string | null>): Ticket {
     let group = this.groups.get(view.functionName);
     if (!group) {
-      group = { fn: view.functionName, table, claims: [], claimIndex: new Map(), images: [], imageIndex: new Map(), visible: new Set() };
+      group = {
+        fn: view.functionName,
+        table,
+        claims: [],
+        claimIndex: new Map(),
+        images: [],
+        imageIndex: new Map(),
+        visible: new Set(),
+      };
       this.groups.set(view.functionName, group);
     }
     let claim = group.claimIndex.get(claims);
