@@ -1,5 +1,5 @@
 // npm test: everything CI checks, in order, with one summary line at the end.
-//   1. TypeScript (tsc --noEmit)
+//   1. TypeScript (tsc --noEmit), then ESLint and Prettier (npm run lint)
 //   2. the whole vitest suite on a throw-away embedded PostgreSQL 17
 //   3. the database suite (tests/db) again on the machine's PostgreSQL 15
 //      (PG15_BIN, default /usr/lib/postgresql/15/bin), to prove the migrations
@@ -79,6 +79,9 @@ async function playwright(label: string): Promise<void> {
 async function main(): Promise<void> {
   const tsc = await exec('TypeScript', 'npx', ['tsc', '--noEmit']);
   if (tsc !== 0) failures.push('TypeScript: type errors');
+
+  const lint = await exec('Lint and format (npm run lint)', 'npm', ['run', '--silent', 'lint']);
+  if (lint !== 0) failures.push('Lint: npm run lint found problems (npm run format fixes formatting)');
 
   await vitest('Unit and integration tests on embedded PostgreSQL 17', []);
 
