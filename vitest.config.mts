@@ -5,14 +5,15 @@ export default defineConfig({
     projects: [
       {
         // Pure functions: no database, no stack.
-        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] },
+        test: { name: 'unit', include: ['tests/unit/**/*.test.ts', 'packages/*/tests/unit/**/*.test.ts'] },
       },
       {
         test: {
           name: 'stack',
-          include: ['tests/**/*.test.ts'],
-          exclude: ['tests/unit/**', 'tests/e2e/**', 'node_modules/**'],
-          globalSetup: ['tests/support/global-setup.ts'],
+          // The app's tests and the dev stack package's own, on one private stack.
+          include: ['tests/**/*.test.ts', 'packages/devstack/tests/**/*.test.ts'],
+          exclude: ['tests/unit/**', 'packages/*/tests/unit/**', 'tests/e2e/**', '**/node_modules/**'],
+          globalSetup: ['packages/devstack/src/testing/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           // Files share one database; each test isolates itself (rolled-back

@@ -1,6 +1,9 @@
+import { Fragment } from 'react';
 import type { StackHealth } from '@/lib/stack-health';
 
-/** The dev stack's state: database reachable, migrations applied, demo accounts present. */
+const SERVICE_LABEL = { auth: 'Auth', rest: 'REST', realtime: 'Realtime' } as const;
+
+/** The dev stack's state: database reachable, migrations applied, demo accounts present, services answering. */
 export function StackHealthCard({ health }: { health: StackHealth }) {
   return (
     <section
@@ -15,22 +18,42 @@ export function StackHealthCard({ health }: { health: StackHealth }) {
           <dt className="text-slate-500">Database</dt>
           <dd>
             <span className="font-medium text-emerald-700 dark:text-emerald-400">reachable</span>{' '}
-            <span className="text-slate-500">PostgreSQL {health.status.serverVersion}</span>
+            <span className="text-slate-500">PostgreSQL {health.report.database.serverVersion}</span>
           </dd>
           <dt className="text-slate-500">Migrations</dt>
           <dd>
-            {health.status.migrationsApplied} applied
-            {health.status.latestMigration && (
-              <span className="text-slate-500"> (latest {health.status.latestMigration})</span>
+            {health.report.database.migrationsApplied} applied
+            {health.report.database.latestMigration && (
+              <span className="text-slate-500"> (latest {health.report.database.latestMigration})</span>
             )}
           </dd>
+          {(['auth', 'rest', 'realtime'] as const).map((name) => {
+            const check = health.report.services[name];
+            return (
+              <Fragment key={name}>
+                <dt className="text-slate-500">{SERVICE_LABEL[name]}</dt>
+                <dd data-testid={`service-${name}`} data-ok={check.ok}>
+                  <span
+                    className={
+                      check.ok
+                        ? 'font-medium text-emerald-700 dark:text-emerald-400'
+                        : 'font-medium text-red-700 dark:text-red-400'
+                    }
+                  >
+                    {check.ok ? 'up' : 'down'}
+                  </span>{' '}
+                  <span className="text-slate-500">{check.detail}</span>
+                </dd>
+              </Fragment>
+            );
+          })}
           <dt className="text-slate-500">Demo accounts</dt>
           <dd>
-            {health.status.demoAccounts.length === 0 ? (
+            {health.report.database.demoAccounts.length === 0 ? (
               <span className="text-amber-700 dark:text-amber-400">none: run npm run stack:reset to seed</span>
             ) : (
               <ul className="space-y-0.5">
-                {health.status.demoAccounts.map((email) => (
+                {health.report.database.demoAccounts.map((email) => (
                   <li key={email} className="font-mono text-xs">
                     {email}
                   </li>
@@ -41,13 +64,13 @@ export function StackHealthCard({ health }: { health: StackHealth }) {
         </dl>
       ) : (
         <div role="alert" className="mt-4 text-sm">
-          <p className="font-medium text-red-700 dark:text-red-400">The database is not reachable.</p>
+          <p className="font-medium text-red-700 dark:text-red-400">The dev stack is not reachable.</p>
           <p className="mt-1 text-slate-600 dark:text-slate-400">
             Start the dev stack with <code className="font-mono">npm run dev</code> (or{' '}
             <code className="font-mono">npm run stack</code> in another terminal).
           </p>
           <p className="mt-2 font-mono text-xs text-slate-500">
-            {health.databaseUrl}: {health.error}
+            {health.apiUrl}: {health.error}
           </p>
         </div>
       )}

@@ -1,26 +1,44 @@
 import 'server-only';
-import postgres from 'postgres';
-import { readStackStatus, type StackStatus } from '@/devstack/status';
+import { z } from 'zod';
+import { publicEnv } from '@/lib/supabase/env';
 
-export const LOCAL_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54322/postgres';
+// The dev stack's GET /devstack/v1/status answer (zod: it crosses a process boundary).
+const serviceCheck = z.object({ ok: z.boolean(), detail: z.string() });
+const reportSchema = z.object({
+  database: z.object({
+    serverVersion: z.string(),
+    migrationsApplied: z.number(),
+    latestMigration: z.string().nullable(),
+    demoAccounts: z.array(z.string()),
+  }),
+  services: z.object({ auth: serviceCheck, rest: serviceCheck, realtime: serviceCheck }),
+});
 
+export type StackReport = z.infer<typeof reportSchema>;
 export type StackHealth =
-  { ok: true; databaseUrl: string; status: StackStatus } | { ok: false; databaseUrl: string; error: string };
+  { ok: true; apiUrl: string; report: StackReport } | { ok: false; apiUrl: string; error: string };
 
 /**
- * Development diagnostics for the home page: is the dev stack's database up,
- * migrated and seeded? Reads Postgres directly, so it never runs in production
- * builds pointed at hosted Supabase (the page hides it there).
+ * Development diagnostics for /status: asks the dev stack at
+ * NEXT_PUBLIC_SUPABASE_URL for its health report (database, migrations, demo
+ * accounts, and a live check of auth, REST and Realtime). Over HTTP, so the app
+ * never imports the dev stack. Never throws: an unreachable stack is a result.
  */
 export async function readStackHealth(): Promise<StackHealth> {
-  const databaseUrl = process.env.DATABASE_URL ?? LOCAL_DATABASE_URL;
-  const redacted = databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-  const sql = postgres(databaseUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  const { supabaseUrl: apiUrl, supabaseAnonKey } = publicEnv();
   try {
-    return { ok: true, databaseUrl: redacted, status: await readStackStatus(sql) };
+    const res = await fetch(`${apiUrl}/devstack/v1/status`, {
+      headers: { apikey: supabaseAnonKey },
+      cache: 'no-store',
+      signal: AbortSignal.timeout(5000),
+    });
+    if (res.status === 404) {
+      return { ok: false, apiUrl, error: 'no /devstack/v1/status here: this is not the dev stack (supabase start?)' };
+    }
+    if (!res.ok) return { ok: false, apiUrl, error: `HTTP ${res.status}` };
+    return { ok: true, apiUrl, report: reportSchema.parse(await res.json()) };
   } catch (err) {
-    return { ok: false, databaseUrl: redacted, error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    await sql.end({ timeout: 1 });
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return { ok: false, apiUrl, error: `${err instanceof Error ? err.message : String(err)}${cause}` };
   }
 }

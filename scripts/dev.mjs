@@ -1,13 +1,16 @@
 // npm run dev: the dev stack and the Next.js dev server together, with prefixed
-// logs. Next starts once the stack reports ready; Ctrl-C stops both.
+// logs. Next starts once the stack's API gateway answers; Ctrl-C stops both.
 import concurrently from 'concurrently';
+
+// The same variable the dev stack reads (its default is the Supabase CLI's port).
+const apiPort = process.env.DEVSTACK_API_PORT || '54321';
 
 const { result } = concurrently(
   [
     { command: 'npm run --silent stack', name: 'stack', prefixColor: 'cyan' },
     {
       // Wait for the API gateway (up once the database is migrated) before starting Next.
-      command: 'node scripts/wait-for-port.mjs 54321 && next dev',
+      command: `node scripts/wait-for-port.mjs ${apiPort} && next dev`,
       name: 'next',
       prefixColor: 'magenta',
       env: { NEXT_TELEMETRY_DISABLED: '1' },

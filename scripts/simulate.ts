@@ -109,16 +109,14 @@ async function main(): Promise<void> {
         if (!mine || mine.length === 0) {
           // Out of work: the dispatcher creates and assigns a new shipment.
           const reference = `SIM-${Date.now().toString(36).toUpperCase()}`;
-          const { error } = await dispatcher.client
-            .from('shipments')
-            .insert({
-              depot_id: depot.id,
-              reference,
-              recipient: 'Simulated recipient',
-              address: 'Simulated address',
-              driver_id: userId,
-              status: 'assigned',
-            });
+          const { error } = await dispatcher.client.from('shipments').insert({
+            depot_id: depot.id,
+            reference,
+            recipient: 'Simulated recipient',
+            address: 'Simulated address',
+            driver_id: userId,
+            status: 'assigned',
+          });
           if (error) stats.refused += 1;
           else stats.created += 1;
           continue;

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startSystemPostgres } from '../devstack/system-postgres';
+import { startSystemPostgres } from '@switchboard/devstack';
 
 interface Tally {
   passed: number;

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import postgres from 'postgres';
-import { freePort } from '../../devstack/postgres';
+import { freePort } from '@switchboard/devstack';
 import { recordMetric } from '../support/results';
 import { startBenchStack } from '../support/stack';
 

@@ -11,9 +11,9 @@ import { Worker } from 'node:worker_threads';
 import { SignJWT } from 'jose';
 import postgres from 'postgres';
 import WebSocket, { WebSocketServer } from 'ws';
-import { Catalog } from '../../devstack/realtime/extensions/postgres-changes/catalog';
-import { VisibilityBatch } from '../../devstack/realtime/extensions/postgres-changes/visibility';
-import { freePort } from '../../devstack/postgres';
+import { Catalog } from '@switchboard/devstack/internals/realtime/extensions/postgres-changes/catalog';
+import { VisibilityBatch } from '@switchboard/devstack/internals/realtime/extensions/postgres-changes/visibility';
+import { freePort } from '@switchboard/devstack';
 import { startBenchStack } from '../support/stack';
 import { recordMetric } from '../support/results';
 

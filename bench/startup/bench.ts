@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../devstack/postgres';
+import { freePort } from '@switchboard/devstack';
 import { recordMetric } from '../support/results';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -22,7 +22,7 @@ async function startOnce(dataDir: string): Promise<number> {
     NO_COLOR: '1',
   };
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'devstack/cli.ts'], {
+  const child = spawn(process.execPath, ['packages/devstack/bin/devstack.mjs'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,10 +3,10 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys } from '../../devstack/keys';
-import { freePort } from '../../devstack/postgres';
-import { startStack, type RunningStack } from '../../devstack/stack';
+import { startApi, type RunningApi } from '@switchboard/devstack';
+import { readKeys } from '@switchboard/devstack';
+import { freePort } from '@switchboard/devstack';
+import { startStack, type RunningStack } from '@switchboard/devstack';
 
 export interface BenchStack {
   stack: RunningStack;

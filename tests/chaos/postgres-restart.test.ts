@@ -4,10 +4,10 @@
 // change applied once.
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys } from '../../devstack/keys';
-import { prepareDatabase } from '../../devstack/migrate';
-import { freePort } from '../../devstack/postgres';
+import { startApi, type RunningApi } from '@switchboard/devstack';
+import { readKeys } from '@switchboard/devstack';
+import { prepareDatabase } from '@switchboard/devstack';
+import { freePort } from '@switchboard/devstack';
 import { createSupabaseProvider } from '../../lib/realtime/adapters/supabase';
 import {
   allSubscribed,

@@ -3,9 +3,9 @@
 // port. Clients reconnect on their own; changes committed while it was down
 // come back through the seq catch-up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys, type StackKeys } from '../../devstack/keys';
-import { freePort } from '../../devstack/postgres';
+import { startApi, type RunningApi } from '@switchboard/devstack';
+import { readKeys, type StackKeys } from '@switchboard/devstack';
+import { freePort } from '@switchboard/devstack';
 import { createSupabaseProvider } from '../../lib/realtime/adapters/supabase';
 import {
   allSubscribed,

@@ -4,9 +4,9 @@
 // clients drop the duplicates by seq, apply every change once and converge.
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys } from '../../devstack/keys';
-import { freePort } from '../../devstack/postgres';
+import { startApi, type RunningApi } from '@switchboard/devstack';
+import { readKeys } from '@switchboard/devstack';
+import { freePort } from '@switchboard/devstack';
 import { createAblyProvider } from '../../lib/realtime/adapters/ably';
 import { ChannelRefusedError, createPusherProvider } from '../../lib/realtime/adapters/pusher';
 import { ConnectionStatusStore } from '../../lib/realtime/connection-status';

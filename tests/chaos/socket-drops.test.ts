@@ -1,9 +1,9 @@
 // Chaos 1: client sockets drop at random under load (Supabase provider).
 // Every client converges to the database, each change applied once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys } from '../../devstack/keys';
-import { freePort } from '../../devstack/postgres';
+import { startApi, type RunningApi } from '@switchboard/devstack';
+import { readKeys } from '@switchboard/devstack';
+import { freePort } from '@switchboard/devstack';
 import { createSupabaseProvider } from '../../lib/realtime/adapters/supabase';
 import {
   allSubscribed,

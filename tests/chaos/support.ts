@@ -9,7 +9,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type { Sql } from 'postgres';
 import { expect } from 'vitest';
 import { WebSocket } from 'ws';
-import { freePort, startEmbeddedPostgres, type RunningPostgres } from '../../devstack/postgres';
+import { freePort, startEmbeddedPostgres, type RunningPostgres } from '@switchboard/devstack';
 import type { Database } from '../../lib/database.types';
 import { realtimeSocketOptions } from '../../lib/realtime/adapters/supabase';
 import type { ChannelSubscription, RealtimeProvider } from '../../lib/realtime/types';

@@ -4,10 +4,10 @@
 // other test file, and restarts or dropped sockets disturb nobody else.
 import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys } from '../../devstack/keys';
-import { prepareDatabase } from '../../devstack/migrate';
-import { freePort } from '../../devstack/postgres';
+import { startApi, type RunningApi } from '@switchboard/devstack';
+import { readKeys } from '@switchboard/devstack';
+import { prepareDatabase } from '@switchboard/devstack';
+import { freePort } from '@switchboard/devstack';
 
 export interface PrivateDatabase {
   sql: Sql;

@@ -1,7 +1,10 @@
 // lib/database.types.ts must be what the current migrations generate.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { generateTypes, TYPES_FILE } from '../../devstack/gen-types';
+import { generateTypes } from '@switchboard/devstack';
+
+const TYPES_FILE = path.join(import.meta.dirname, '..', '..', 'lib', 'database.types.ts');
 
 describe('generated database types', () => {
   it('lib/database.types.ts is up to date with supabase/migrations (run npm run db:types)', async () => {

@@ -2,7 +2,7 @@
 // itself never violates, and no secret in the browser bundle.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_JWT_SECRET } from '../../devstack/keys';
+import { DEFAULT_JWT_SECRET } from '@switchboard/devstack';
 import { baseUrl, expect, expectLive, signIn, test } from './fixtures';
 
 test('pages carry the security headers and a per-request nonce CSP limited to the endpoints in use', async ({

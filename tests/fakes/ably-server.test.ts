@@ -2,7 +2,7 @@ import * as Ably from 'ably';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { Inbox } from '../realtime/helpers';
+import { Inbox } from '@switchboard/devstack/testing';
 import { startFakeAbly, type FakeAbly } from './ably-server';
 
 // The official ably clients (Realtime over WebSocket, Rest over HTTP) against

@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import type { PresenceChannel } from 'pusher-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Inbox } from '../realtime/helpers';
+import { Inbox } from '@switchboard/devstack/testing';
 import {
   APP,
   connected,

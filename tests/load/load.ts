@@ -14,10 +14,10 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { SignJWT } from 'jose';
 import postgres, { type Sql } from 'postgres';
-import { startApi, type RunningApi } from '../../devstack/api';
-import { readKeys } from '../../devstack/keys';
-import { freePort } from '../../devstack/postgres';
-import { startStack, type RunningStack } from '../../devstack/stack';
+import { startApi, type RunningApi } from '@switchboard/devstack';
+import { readKeys } from '@switchboard/devstack';
+import { freePort } from '@switchboard/devstack';
+import { startStack, type RunningStack } from '@switchboard/devstack';
 import type { ClientSpec, VerifyResult, WorkerCommand, WorkerStats } from './clients-worker';
 
 export interface LoadOptions {

@@ -15,7 +15,7 @@ import {
 } from '../../relay/metrics';
 import { Relay, type BatchReport } from '../../relay/relay';
 import { FakePublisher } from '../relay/fake-publisher';
-import { declares, metricValue } from './prometheus-text';
+import { declares, metricValue } from '@switchboard/devstack/testing';
 
 const admin = postgres(inject('stack').dbUrl, { max: 1, onnotice: () => {} });
 const dbName = `relay_metrics_${process.pid}_${Date.now()}`;

@@ -10,7 +10,7 @@ import type { PresenceState } from '../../lib/realtime/types';
 import type { Database } from '../../lib/database.types';
 import { startFakeAbly, type FakeAbly } from '../fakes/ably-server';
 import { DEPOT, USER } from '../support/seed-ids';
-import { Inbox, stack } from './helpers';
+import { Inbox, stack } from '@switchboard/devstack/testing';
 
 // The ably adapter in Node against the fake Ably server, with tokens from the
 // real token helper for demo users signed in through the test stack.

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { joinedTopics, subscribeToTopic } from '../../lib/realtime/adapters/supabase';
 import { DEPOT, USER } from '../support/db';
-import { closeClients, mintToken, realtimeClient } from './helpers';
+import { closeClients, mintToken, realtimeClient } from '@switchboard/devstack/testing';
 
 afterAll(() => closeClients());
 

@@ -13,7 +13,7 @@ import { authorizePusherChannel } from '../../lib/realtime/server/pusher-auth';
 import type { PresenceState } from '../../lib/realtime/types';
 import { startFakePusher, type FakePusher } from '../fakes/pusher-server';
 import { DEPOT, USER } from '../support/seed-ids';
-import { Inbox, stack } from './helpers';
+import { Inbox, stack } from '@switchboard/devstack/testing';
 
 const APP = { appId: '777', key: 'adapter-key', secret: 'adapter-secret' };
 // supabase-js builds a realtime client even for REST/auth use; Node 20 has no global WebSocket.

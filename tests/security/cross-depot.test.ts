@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, DEPOT, USER } from '../support/db';
-import { mintToken } from '../realtime/helpers';
+import { mintToken } from '@switchboard/devstack/testing';
 import { ablyToken, call, EMAIL, Inbox, openSocket, pusherAuth, signIn, type Frame, type RawSocket } from './support';
 
 const sql = connect(2);

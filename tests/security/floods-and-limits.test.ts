@@ -3,7 +3,7 @@
 // documented status or reason, and afterwards the server still answers and
 // other clients still work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken, privateApi } from '../realtime/helpers';
+import { mintToken, privateApi } from '@switchboard/devstack/testing';
 import { USER } from '../support/seed-ids';
 import { call, openSocket, stack, type Frame, type RawSocket } from './support';
 

@@ -9,7 +9,7 @@ import type { Database } from '../../lib/database.types';
 import { ablyServerConfig } from '../../lib/realtime/server/ably-config';
 import { createAblyTokenRequest } from '../../lib/realtime/server/ably-token';
 import { authorizePusherChannel } from '../../lib/realtime/server/pusher-auth';
-import { Inbox, stack } from '../realtime/helpers';
+import { Inbox, stack } from '@switchboard/devstack/testing';
 
 export { Inbox, stack };
 

@@ -1,7 +1,7 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import { inject } from 'vitest';
 import { USER } from './seed-ids';
-import './stack-info';
+import '@switchboard/devstack/testing';
 
 export { DEPOT, USER } from './seed-ids';
 

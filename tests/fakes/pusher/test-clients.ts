@@ -2,7 +2,7 @@ import PusherServer from 'pusher';
 import Pusher from 'pusher-js';
 import type { ChannelAuthorizationHandler } from 'pusher-js';
 import { WebSocket } from 'ws';
-import { Inbox } from '../../realtime/helpers';
+import { Inbox } from '@switchboard/devstack/testing';
 import type { FakePusher } from '../pusher-server';
 
 // Official clients wired to a fake server, plus a raw socket for frames the

@@ -1,0 +1,73 @@
+import postgres from 'postgres';
+import { createAuthService } from './auth';
+import { startGateway, type GatewayContext, type RunningGateway } from './gateway/server';
+import type { StackKeys } from './keys';
+import { createLogger, readLogFormat, type LogSink } from './log-json';
+import { createDevstackMetrics, metricsService, type DevstackMetrics } from './metrics';
+import { assertPortFree } from './postgres';
+import { createRealtimeService, type RealtimeService } from './realtime';
+import { createRestService } from './rest';
+import { statusService } from './status-service';
+
+export interface ApiOptions {
+  dbUrl: string;
+  port: number;
+  keys: StackKeys;
+  env?: NodeJS.ProcessEnv;
+  /** Receives the gateway's log lines instead of stdout/stderr (tests). */
+  logSink?: LogSink;
+}
+
+export interface RunningApi extends RunningGateway {
+  keys: StackKeys;
+  realtime: RealtimeService;
+  /** This stack's own registry, served at GET /metrics. */
+  metrics: DevstackMetrics;
+}
+
+/**
+ * The API gateway on the Supabase CLI's port (54321 by default): GoTrue-compatible
+ * auth under /auth/v1, PostgREST-compatible REST under /rest/v1 and Supabase
+ * Realtime under /realtime/v1, on a connection pool of their own; Prometheus
+ * metrics at /metrics; the stack's health report at /devstack/v1/status.
+ */
+export async function startApi(options: ApiOptions): Promise<RunningApi> {
+  const env = options.env ?? process.env;
+  const logger = createLogger({ service: 'gateway', format: readLogFormat(env), sink: options.logSink });
+  await assertPortFree(options.port, 'API gateway');
+  const sql = postgres(options.dbUrl, { max: 20, onnotice: () => {} });
+  const ctx: GatewayContext = {
+    sql,
+    keys: options.keys,
+    apiUrl: `http://127.0.0.1:${options.port}`,
+    env,
+  };
+  const metrics = createDevstackMetrics();
+  let realtime: RealtimeService | null = null;
+  try {
+    realtime = createRealtimeService(ctx, { dbUrl: options.dbUrl, metrics });
+    await realtime.ready;
+    const services = [
+      createAuthService(ctx),
+      createRestService(ctx),
+      realtime,
+      metricsService(metrics.registry),
+      statusService(ctx),
+    ];
+    const gateway = await startGateway(options.port, services, { metrics, logger });
+    return {
+      ...gateway,
+      keys: options.keys,
+      realtime,
+      metrics,
+      async close() {
+        await gateway.close();
+        await sql.end({ timeout: 2 });
+      },
+    };
+  } catch (err) {
+    await realtime?.close?.();
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+}

@@ -1,0 +1,146 @@
+// The `devstack` command (npm run stack, npm run db:types):
+//   devstack [start] [--reset]   the dev stack in the foreground: Postgres (embedded,
+//                                or DATABASE_URL), the Supabase platform bootstrap,
+//                                migrations and, on a fresh database, the seed
+//   devstack gen-types [--output <file>]
+//                                the Database type of the running stack's database
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { paths, projectRoot, readStackEnv } from './config';
+import { generateTypes } from './gen-types';
+import { connectionUrl } from './postgres';
+import { StackError } from './errors';
+import { bold, dim, log, timed } from './log';
+import { startApi, type RunningApi } from './api';
+import { readKeys } from './keys';
+import { startStack, type RunningStack } from './stack';
+import { readStackStatus } from './status';
+
+const usage = `Usage: devstack [start] [--reset]      (npm run stack [-- --reset])
+       devstack gen-types [--output <file>]  (npm run db:types)
+
+  start              run the dev stack in the foreground (the default)
+    --reset          delete the local database folder first and start from the seed
+  gen-types          print the TypeScript Database type of the running stack's database
+    --output <file>  write it to <file> instead of stdout
+  --help             show this help
+
+Environment: DATABASE_URL (use this Postgres 15+ instead of the embedded one),
+DEVSTACK_DB_PORT (default 54322), DEVSTACK_API_PORT (default 54321),
+DEVSTACK_DATA_DIR (default .devstack/pg17), DEVSTACK_JWT_SECRET, DEVSTACK_ANON_KEY,
+DEVSTACK_SERVICE_ROLE_KEY, DEVSTACK_JWT_EXPIRY; see README.md.`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      reset: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      output: { type: 'string' },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const [command = 'start', ...rest] = positionals;
+  if (rest.length > 0) throw new StackError(`Unexpected argument: ${rest.join(' ')}`, usage);
+  if (command === 'gen-types') return genTypes(values.output);
+  if (command !== 'start') throw new StackError(`Unknown command: ${command}`, usage);
+  await start(values.reset);
+}
+
+async function genTypes(output: string | undefined): Promise<void> {
+  const env = readStackEnv();
+  const url = env.DATABASE_URL ?? connectionUrl(env.DEVSTACK_DB_PORT);
+  // Progress goes to stderr so that stdout carries only the generated file.
+  console.error(`generating types from ${redact(url)}`);
+  const text = await generateTypes(url).catch((err: Error) => {
+    throw new StackError(err.message, 'Is the dev stack running? Start it with: npm run stack');
+  });
+  if (!output) {
+    process.stdout.write(text);
+    return;
+  }
+  const file = path.resolve(projectRoot, output);
+  await fs.writeFile(file, text);
+  log.ok(`wrote ${path.relative(projectRoot, file)} (${text.split('\n').length} lines)`);
+}
+
+async function start(reset: boolean): Promise<void> {
+  const values = { reset };
+  const env = readStackEnv();
+  const dataDir = env.DEVSTACK_DATA_DIR ?? paths.defaultDataDir;
+
+  let stack: RunningStack | null = null;
+  let api: RunningApi | null = null;
+  // Keeps the process in the foreground until a signal arrives.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.step(`${signal}: stopping…`);
+    clearInterval(keepAlive);
+    await api?.close();
+    await stack?.stop();
+    log.ok('stopped cleanly');
+  };
+  // `on`, not `once`: a second Ctrl-C must not kill the process mid-shutdown
+  // and leave Postgres running.
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  if (env.DATABASE_URL) {
+    log.step(`using the database from DATABASE_URL ${dim(redact(env.DATABASE_URL))}`);
+    if (values.reset) log.warn('--reset only deletes the embedded database folder; DATABASE_URL is left as it is');
+  } else {
+    if (values.reset) {
+      await timed(`deleted ${dataDir}`, () => fs.rm(dataDir, { recursive: true, force: true }));
+    }
+    log.step(`starting PostgreSQL 17 on 127.0.0.1:${env.DEVSTACK_DB_PORT} ${dim(`(data: ${dataDir})`)}`);
+  }
+  stack = await timed('database ready (bootstrap and migrations)', () =>
+    startStack({ databaseUrl: env.DATABASE_URL, dbPort: env.DEVSTACK_DB_PORT, dataDir }),
+  );
+  if (stack.createdCluster) log.ok(`created a new database cluster in ${dataDir}`);
+  const { applied, seeded } = stack.migrations;
+  for (const m of applied) log.ok(`applied migration ${m.version}_${m.name}`);
+  if (applied.length === 0) log.ok('migrations already up to date');
+  if (seeded) log.ok('seeded demo data (supabase/seed.sql)');
+  const keys = await readKeys();
+  api = await timed(`API gateway listening on 127.0.0.1:${env.DEVSTACK_API_PORT} (auth, rest, realtime)`, () =>
+    startApi({ dbUrl: stack!.dbUrl, port: env.DEVSTACK_API_PORT, keys }),
+  );
+  const status = await readStackStatus(stack.sql);
+  console.log(`
+${bold('Switchboard dev stack is ready.')}
+
+        API URL: ${api.url}
+       REST URL: ${api.url}/rest/v1
+       Auth URL: ${api.url}/auth/v1
+   Realtime URL: ${api.url.replace(/^http/, 'ws')}/realtime/v1
+         DB URL: ${stack.dbUrl}
+       Postgres: ${status.serverVersion}
+       anon key: ${keys.anonKey}
+service_role key: ${keys.serviceRoleKey}
+     Migrations: ${status.migrationsApplied} applied
+  Demo accounts: ${status.demoAccounts.join(', ') || 'none'} ${dim('(password: password123)')}
+
+${dim('Press Ctrl-C to stop.')}`);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StackError) {
+    log.error(err.message);
+    if (err.hint) console.error(`  ${err.hint}`);
+  } else {
+    log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  }
+  process.exit(1);
+});

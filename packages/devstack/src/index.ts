@@ -1,0 +1,11 @@
+// The dev stack's programmatic API, for test set-ups, benchmarks and scripts.
+// `devstack` (bin/devstack.mjs → cli.ts) is the command-line face of the same.
+export { startStack, type RunningStack, type StackOptions } from './stack';
+export { startApi, type ApiOptions, type RunningApi } from './api';
+export { readKeys, DEFAULT_JWT_SECRET, DEFAULT_ANON_KEY, DEFAULT_SERVICE_ROLE_KEY, type StackKeys } from './keys';
+export { connectionUrl, freePort, startEmbeddedPostgres, type EmbeddedOptions, type RunningPostgres } from './postgres';
+export { bootstrap, migrate, prepareDatabase, listMigrations, type Migration, type MigrateResult } from './migrate';
+export { startSystemPostgres, type SystemPostgres } from './system-postgres';
+export { readStackStatus, type StackStatus } from './status';
+export type { StackHealthReport } from './status-service';
+export { generateTypes } from './gen-types';
