@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readKeys } from '@switchboard/devstack';
+import { readTestKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { startStack, type RunningStack } from '@switchboard/devstack';
 
@@ -19,7 +19,7 @@ export async function startBenchStack(env: NodeJS.ProcessEnv = process.env): Pro
   // Postgres runs as the OS user "postgres" when we are root: it must be able to enter the folder.
   await chmod(dir, 0o755);
   const stack = await startStack({ dbPort: await freePort(), dataDir: path.join(dir, 'pg'), ephemeral: true });
-  const api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys: await readKeys({}), env });
+  const api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys: await readTestKeys(), env });
   return {
     stack,
     api,

@@ -5,7 +5,7 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readKeys } from '@switchboard/devstack';
+import { readTestKeys } from '@switchboard/devstack';
 import { prepareDatabase } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { createSupabaseProvider } from '../../lib/realtime/adapters/supabase';
@@ -43,7 +43,7 @@ describe.sequential('chaos: restart Postgres under load (supabase)', () => {
     api = await startApi({
       dbUrl: pg.dbUrl,
       port: await freePort(),
-      keys: await readKeys({}),
+      keys: await readTestKeys(),
       env: process.env,
       logSink: () => {},
     });

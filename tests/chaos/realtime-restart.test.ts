@@ -4,7 +4,7 @@
 // come back through the seq catch-up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readKeys, type StackKeys } from '@switchboard/devstack';
+import { readTestKeys, type StackKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { createSupabaseProvider } from '../../lib/realtime/adapters/supabase';
 import {
@@ -40,7 +40,7 @@ describe.sequential('chaos: restart the dev stack realtime (supabase)', () => {
   beforeAll(async () => {
     db = await createChaosDatabase('rtrestart');
     port = await freePort();
-    keys = await readKeys({});
+    keys = await readTestKeys();
     api = await start();
     depots = await createDepots(db.sql, 'rtrestart', DEPOTS);
   }, 60_000);

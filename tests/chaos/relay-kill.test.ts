@@ -5,7 +5,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readKeys } from '@switchboard/devstack';
+import { readTestKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { createAblyProvider } from '../../lib/realtime/adapters/ably';
 import { ChannelRefusedError, createPusherProvider } from '../../lib/realtime/adapters/pusher';
@@ -152,7 +152,7 @@ for (const [name, startKit] of [
       api = await startApi({
         dbUrl: db.dbUrl,
         port: await freePort(),
-        keys: await readKeys({}),
+        keys: await readTestKeys(),
         env: process.env,
         logSink: () => {},
       });

@@ -2,7 +2,7 @@
 // Every client converges to the database, each change applied once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readKeys } from '@switchboard/devstack';
+import { readTestKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { createSupabaseProvider } from '../../lib/realtime/adapters/supabase';
 import {
@@ -50,7 +50,7 @@ describe.sequential('chaos: random client socket drops (supabase)', () => {
     api = await startApi({
       dbUrl: db.dbUrl,
       port: await freePort(),
-      keys: await readKeys({}),
+      keys: await readTestKeys(),
       env: process.env,
       logSink: () => {},
     });

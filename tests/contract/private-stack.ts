@@ -5,7 +5,7 @@
 import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readKeys } from '@switchboard/devstack';
+import { readTestKeys } from '@switchboard/devstack';
 import { prepareDatabase } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 
@@ -47,7 +47,7 @@ export async function startPrivateStack(tag: string): Promise<PrivateStack> {
   const api = await startApi({
     dbUrl: database.dbUrl,
     port: await freePort(),
-    keys: await readKeys({}),
+    keys: await readTestKeys(),
     env: process.env,
   });
   return {

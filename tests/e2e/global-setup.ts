@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { startApi } from '@switchboard/devstack';
-import { readKeys } from '@switchboard/devstack';
+import { readTestKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { startStack } from '@switchboard/devstack';
 import { pusherPublisher } from '../../relay/publishers/pusher';
@@ -56,7 +56,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-e2e-'));
   await chmod(dir, 0o755);
   const stack = await startStack({ dbPort: await freePort(), dataDir: path.join(dir, 'pg'), ephemeral: true });
-  const keys = await readKeys({});
+  const keys = await readTestKeys();
   const apiEnv = { ...process.env, DEVSTACK_JWT_EXPIRY: String(E2E_JWT_EXPIRY_SECONDS) };
   const api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys, env: apiEnv });
 

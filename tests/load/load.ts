@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { SignJWT } from 'jose';
 import postgres, { type Sql } from 'postgres';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readKeys } from '@switchboard/devstack';
+import { readTestKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { startStack, type RunningStack } from '@switchboard/devstack';
 import type { ClientSpec, VerifyResult, WorkerCommand, WorkerStats } from './clients-worker';
@@ -170,7 +170,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     api = await startApi({
       dbUrl: stack.dbUrl,
       port: await freePort(),
-      keys: await readKeys({}),
+      keys: await readTestKeys(),
       env,
       logSink: (line, level) => level !== 'info' && log(line),
     });

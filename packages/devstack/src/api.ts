@@ -54,7 +54,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       metricsService(metrics.registry),
       statusService(ctx),
     ];
-    const gateway = await startGateway(options.port, services, { metrics, logger });
+    const gateway = await startGateway(options.port, services, { metrics, logger, keys: options.keys });
     return {
       ...gateway,
       keys: options.keys,

@@ -13,7 +13,8 @@ import { connectionUrl } from './postgres';
 import { StackError } from './errors';
 import { bold, dim, log, timed } from './log';
 import { startApi, type RunningApi } from './api';
-import { readKeys } from './keys';
+import { readKeys, type StackKeys } from './keys';
+import { canSign } from './signing-keys';
 import { startStack, type RunningStack } from './stack';
 import { readStackStatus } from './status';
 
@@ -28,8 +29,9 @@ const usage = `Usage: devstack [start] [--reset]      (npm run stack [-- --reset
 
 Environment: DATABASE_URL (use this Postgres 15+ instead of the embedded one),
 DEVSTACK_DB_PORT (default 54322), DEVSTACK_API_PORT (default 54321),
-DEVSTACK_DATA_DIR (default .devstack/pg17), DEVSTACK_JWT_SECRET, DEVSTACK_ANON_KEY,
-DEVSTACK_SERVICE_ROLE_KEY, DEVSTACK_JWT_EXPIRY; see README.md.`;
+DEVSTACK_DATA_DIR (default .devstack/pg17), DEVSTACK_JWT_ALGORITHM (ES256 or HS256),
+DEVSTACK_JWT_KEYS, DEVSTACK_SIGNING_KEYS_FILE, DEVSTACK_PUBLISHABLE_KEY, DEVSTACK_SECRET_KEY, DEVSTACK_JWT_SECRET,
+DEVSTACK_ANON_KEY, DEVSTACK_SERVICE_ROLE_KEY, DEVSTACK_JWT_EXPIRY; see README.md.`;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -72,6 +74,12 @@ async function start(reset: boolean): Promise<void> {
   const values = { reset };
   const env = readStackEnv();
   const dataDir = env.DEVSTACK_DATA_DIR ?? paths.defaultDataDir;
+  // Before Postgres starts, so a bad key setting fails at once and leaves nothing running.
+  const keys = await readKeys(process.env, {
+    signingKeysFile: env.DEVSTACK_SIGNING_KEYS_FILE
+      ? path.resolve(projectRoot, env.DEVSTACK_SIGNING_KEYS_FILE)
+      : paths.signingKeysFile,
+  });
 
   let stack: RunningStack | null = null;
   let api: RunningApi | null = null;
@@ -109,7 +117,6 @@ async function start(reset: boolean): Promise<void> {
   for (const m of applied) log.ok(`applied migration ${m.version}_${m.name}`);
   if (applied.length === 0) log.ok('migrations already up to date');
   if (seeded) log.ok('seeded demo data (supabase/seed.sql)');
-  const keys = await readKeys();
   api = await timed(`API gateway listening on 127.0.0.1:${env.DEVSTACK_API_PORT} (auth, rest, realtime)`, () =>
     startApi({ dbUrl: stack!.dbUrl, port: env.DEVSTACK_API_PORT, keys }),
   );
@@ -123,12 +130,28 @@ ${bold('Switchboard dev stack is ready.')}
    Realtime URL: ${api.url.replace(/^http/, 'ws')}/realtime/v1
          DB URL: ${stack.dbUrl}
        Postgres: ${status.serverVersion}
-       anon key: ${keys.anonKey}
+ Publishable key: ${keys.publishableKey}
+      Secret key: ${keys.secretKey} ${dim('(server only)')}
+     JWT signing: ${signing(keys, api.url)}
+${dim(`     Legacy keys (HS256, ${keys.jwtAlgorithm === 'ES256' ? 'still accepted' : 'in use'}):`)}
+        anon key: ${keys.anonKey}
 service_role key: ${keys.serviceRoleKey}
      Migrations: ${status.migrationsApplied} applied
   Demo accounts: ${status.demoAccounts.join(', ') || 'none'} ${dim('(password: password123)')}
 
 ${dim('Press Ctrl-C to stop.')}`);
+}
+
+/** "ES256, kid … (file) · JWKS at …" or the legacy mode. */
+function signing(keys: StackKeys, apiUrl: string): string {
+  if (keys.jwtAlgorithm === 'HS256')
+    return `HS256 with the JWT secret ${dim('(legacy mode: DEVSTACK_JWT_ALGORITHM=HS256)')}`;
+  const kid = keys.signingKeys.find(canSign)?.kid ?? '?';
+  const source =
+    keys.signingKeysSource && keys.signingKeysSource !== 'DEVSTACK_JWT_KEYS'
+      ? path.relative(projectRoot, keys.signingKeysSource)
+      : keys.signingKeysSource;
+  return `ES256, kid ${kid} ${dim(`(${source})`)}\n            JWKS: ${apiUrl}/auth/v1/.well-known/jwks.json`;
 }
 
 function redact(url: string): string {

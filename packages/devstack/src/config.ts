@@ -31,6 +31,8 @@ const envSchema = z.object({
   DEVSTACK_API_PORT: port.default(54321),
   DEVSTACK_DATA_DIR: z.string().min(1).optional(),
   DEVSTACK_WORKDIR: z.string().min(1).optional(),
+  /** ES256 signing keys (created on first start when missing); default .devstack/signing_keys.json. */
+  DEVSTACK_SIGNING_KEYS_FILE: z.string().min(1).optional(),
 });
 
 export type StackEnv = z.infer<typeof envSchema>;
@@ -55,4 +57,6 @@ export const paths = {
   migrationsDir: path.join(projectRoot, 'supabase', 'migrations'),
   seedSql: path.join(projectRoot, 'supabase', 'seed.sql'),
   defaultDataDir: path.join(projectRoot, '.devstack', 'pg17'),
+  /** ES256 signing keys, created on first start (git-ignored with the rest of .devstack). */
+  signingKeysFile: path.join(projectRoot, '.devstack', 'signing_keys.json'),
 };

@@ -2,7 +2,26 @@
 // `devstack` (bin/devstack.mjs → cli.ts) is the command-line face of the same.
 export { startStack, type RunningStack, type StackOptions } from './stack';
 export { startApi, type ApiOptions, type RunningApi } from './api';
-export { readKeys, DEFAULT_JWT_SECRET, DEFAULT_ANON_KEY, DEFAULT_SERVICE_ROLE_KEY, type StackKeys } from './keys';
+export {
+  readKeys,
+  readTestKeys,
+  DEFAULT_JWT_SECRET,
+  DEFAULT_ANON_KEY,
+  DEFAULT_SERVICE_ROLE_KEY,
+  DEFAULT_PUBLISHABLE_KEY,
+  DEFAULT_SECRET_KEY,
+  type JwtAlgorithm,
+  type ReadKeysOptions,
+  type StackKeys,
+} from './keys';
+export { signJwt, tokenVerifier, JwtError, type TokenVerifier, type VerifiedClaims } from './jwt';
+export {
+  generateSigningKey,
+  parseSigningKeys,
+  publicJwks,
+  type PrivateSigningJwk,
+  type PublicSigningJwk,
+} from './signing-keys';
 export { connectionUrl, freePort, startEmbeddedPostgres, type EmbeddedOptions, type RunningPostgres } from './postgres';
 export { bootstrap, migrate, prepareDatabase, listMigrations, type Migration, type MigrateResult } from './migrate';
 export { startSystemPostgres, type SystemPostgres } from './system-postgres';

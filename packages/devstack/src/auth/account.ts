@@ -128,7 +128,7 @@ export async function refreshGrant(req: IncomingMessage, res: ServerResponse, de
 
 /** GET /user */
 export async function getUser(req: IncomingMessage, res: ServerResponse, deps: AuthDeps): Promise<void> {
-  const { claims, user } = await requireUser(req, deps.sql, deps.jwtSecret);
+  const { claims, user } = await requireUser(req, deps.sql, deps.verifier);
   const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
   if (!aud || aud !== requestAudience(req, deps)) {
     throw badRequest('validation_failed', "Token audience doesn't match request audience");
@@ -142,7 +142,7 @@ export async function getUser(req: IncomingMessage, res: ServerResponse, deps: A
  * confirmation links). A new password signs out every other session, as GoTrue does.
  */
 export async function updateUser(req: IncomingMessage, res: ServerResponse, deps: AuthDeps): Promise<void> {
-  const { user, session } = await requireUser(req, deps.sql, deps.jwtSecret);
+  const { user, session } = await requireUser(req, deps.sql, deps.verifier);
   const body = await readJsonBody(req, userUpdateBody, deps.config.bodyLimit);
   const email = body.email ? emailOrThrow(body.email) : null;
   if (body.phone)
@@ -207,7 +207,7 @@ export async function updateUser(req: IncomingMessage, res: ServerResponse, deps
 
 /** POST /logout?scope=global|local|others: deletes sessions (and so their refresh tokens); 204. */
 export async function logout(req: IncomingMessage, res: ServerResponse, deps: AuthDeps, url: URL): Promise<void> {
-  const { user, session } = await requireUser(req, deps.sql, deps.jwtSecret);
+  const { user, session } = await requireUser(req, deps.sql, deps.verifier);
   const scope = url.searchParams.get('scope') ?? '';
   if (!['', 'global', 'local', 'others'].includes(scope)) {
     throw badRequest('validation_failed', `Unsupported logout scope ${JSON.stringify(scope)}`);

@@ -227,7 +227,7 @@ export async function handleAdmin(
 ): Promise<boolean> {
   const match = /^\/users(?:\/([^/]+))?$/.exec(rest);
   if (!match) return false;
-  await requireAdmin(req, deps.sql, deps.jwtSecret, deps.config.adminRoles);
+  await requireAdmin(req, deps.sql, deps.verifier, deps.config.adminRoles);
   const id = match[1] === undefined ? null : safeDecode(match[1]);
   if (id === null) {
     if (req.method === 'GET') await adminListUsers(req, res, deps, url);

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { JwtError, verifyJwt, type VerifiedClaims } from '../keys';
+import { JwtError, type TokenVerifier, type VerifiedClaims } from '../jwt';
 import { AuthHttpError, badRequest, forbidden } from './errors';
 import type { SessionRow } from './tokens';
 import { findUserById, isBanned, type Db, type UserRow } from './users';
@@ -21,19 +21,40 @@ function bearer(req: IncomingMessage): string {
   return match[1];
 }
 
-function jwtProblem(err: JwtError): string {
-  if (err.reason === 'expired') return 'token has invalid claims: token is expired';
-  if (err.reason === 'missing_role') return 'token has invalid claims: missing role claim';
-  return err.message;
+/** The golang-jwt v5 error GoTrue's parser reports for each failure (GoTrue accepts HS256, RS256 and ES256 as the CLI configures it, HS256 alone in legacy mode). */
+function jwtProblem(err: JwtError, verifier: TokenVerifier): string {
+  const alg = String(err.header.alg);
+  const kid = typeof err.header.kid === 'string' ? err.header.kid : '<nil>';
+  const unverifiable = `token is unverifiable: error while executing keyfunc: unrecognized JWT kid ${kid} for algorithm ${alg}`;
+  switch (err.reason) {
+    case 'malformed':
+      return `token is malformed: ${err.message}`;
+    case 'algorithm':
+      return verifier.algorithm === 'ES256' && alg === 'RS256'
+        ? unverifiable
+        : `token signature is invalid: signing method ${alg} is invalid`;
+    case 'unknown_kid':
+      return unverifiable;
+    case 'key_type':
+      return 'token signature is invalid: key is of invalid type';
+    case 'signature':
+      return `token signature is invalid: ${alg === 'ES256' ? 'crypto/ecdsa: verification error' : 'signature is invalid'}`;
+    case 'expired':
+      return 'token has invalid claims: token is expired';
+    case 'not_yet_valid':
+      return 'token has invalid claims: token is not valid yet';
+    case 'missing_role':
+      return 'token has invalid claims: missing role claim';
+  }
 }
 
-async function claimsOf(req: IncomingMessage, secret: string): Promise<VerifiedClaims> {
+async function claimsOf(req: IncomingMessage, verifier: TokenVerifier): Promise<VerifiedClaims> {
   const token = bearer(req);
   try {
-    return await verifyJwt(token, secret);
+    return await verifier.verify(token);
   } catch (err) {
     if (err instanceof JwtError) {
-      throw forbidden('bad_jwt', `invalid JWT: unable to parse or verify signature, ${jwtProblem(err)}`);
+      throw forbidden('bad_jwt', `invalid JWT: unable to parse or verify signature, ${jwtProblem(err, verifier)}`);
     }
     throw err;
   }
@@ -60,8 +81,8 @@ async function loadCaller(db: Db, claims: VerifiedClaims): Promise<Caller> {
 }
 
 /** GoTrue's requireAuthentication: a valid access token of an existing, unbanned user and session. */
-export async function requireUser(req: IncomingMessage, db: Db, secret: string): Promise<Caller> {
-  const caller = await loadCaller(db, await claimsOf(req, secret));
+export async function requireUser(req: IncomingMessage, db: Db, verifier: TokenVerifier): Promise<Caller> {
+  const caller = await loadCaller(db, await claimsOf(req, verifier));
   if (isBanned(caller.user)) throw forbidden('user_banned', 'User is banned');
   return caller;
 }
@@ -74,10 +95,10 @@ export async function requireUser(req: IncomingMessage, db: Db, secret: string):
 export async function requireAdmin(
   req: IncomingMessage,
   db: Db,
-  secret: string,
+  verifier: TokenVerifier,
   adminRoles: readonly string[],
 ): Promise<VerifiedClaims> {
-  const claims = await claimsOf(req, secret);
+  const claims = await claimsOf(req, verifier);
   const sessionId = typeof claims.session_id === 'string' ? claims.session_id : '';
   if (sessionId && sessionId !== NIL_UUID) await loadCaller(db, claims);
   if (!adminRoles.includes(claims.role)) throw forbidden('not_admin', 'User not allowed');

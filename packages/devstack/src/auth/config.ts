@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from 'postgres';
+import type { TokenVerifier } from '../jwt';
 import type { TokenSigner } from './tokens';
 
 const seconds = z.coerce.number().int().positive();
@@ -50,5 +51,5 @@ export interface AuthDeps {
   sql: Sql;
   config: AuthConfig;
   signer: TokenSigner;
-  jwtSecret: string;
+  verifier: TokenVerifier;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../gateway/http';
 import type { GatewayContext, Service } from '../gateway/server';
+import { tokenVerifier } from '../jwt';
 import { getUser, logout, passwordGrant, refreshGrant, signup, updateUser } from './account';
 import { handleAdmin } from './admin';
 import { readAuthConfig, type AuthDeps } from './config';
@@ -63,6 +64,10 @@ const ROUTES: Record<string, Record<string, Handler>> = {
       }),
   },
   '/settings': { GET: async (_req, res) => sendJson(res, 200, SETTINGS) },
+  // GoTrue's WellKnownJwks: the public signing keys, never the HMAC secret.
+  '/.well-known/jwks.json': {
+    GET: async (_req, res, deps) => sendJson(res, 200, deps.verifier.jwks, { 'cache-control': 'public, max-age=600' }),
+  },
   '/signup': { POST: signup },
   '/token': {
     POST: async (req, res, deps, url) => {
@@ -86,8 +91,8 @@ export function createAuthService(ctx: GatewayContext): Service {
   const deps: AuthDeps = {
     sql: ctx.sql,
     config,
-    jwtSecret: ctx.keys.jwtSecret,
-    signer: { config, secret: new TextEncoder().encode(ctx.keys.jwtSecret) },
+    signer: { config, keys: ctx.keys },
+    verifier: tokenVerifier(ctx.keys),
   };
 
   async function route(req: IncomingMessage, res: ServerResponse, rawPath: string, url: URL): Promise<void> {

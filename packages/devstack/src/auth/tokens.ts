@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { signJwt } from '../jwt';
+import type { StackKeys } from '../keys';
 import type { AuthConfig } from './config';
 import type { GoTrueUser, UserRow } from './users';
 
@@ -42,7 +43,8 @@ export interface TokenResponse {
 
 export interface TokenSigner {
   config: AuthConfig;
-  secret: Uint8Array;
+  /** ES256 with the current signing key (kid in the header), or HS256 with the JWT secret in legacy mode. */
+  keys: StackKeys;
 }
 
 export async function signAccessToken(
@@ -72,7 +74,7 @@ export async function signAccessToken(
     session_id: session.id,
     is_anonymous: user.is_anonymous,
   };
-  const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(signer.secret);
+  const token = await signJwt(signer.keys, { ...claims });
   return { token, expiresAt: exp };
 }
 

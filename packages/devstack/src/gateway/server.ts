@@ -6,6 +6,7 @@ import type { Sql } from 'postgres';
 import type { StackKeys } from '../keys';
 import { createLogger, type Logger } from '../log-json';
 import type { DevstackMetrics } from '../metrics';
+import { applyApiKeys } from './api-keys';
 import { applyCors, HttpError, sendJson } from './http';
 
 export interface GatewayContext {
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   /** Counts requests and their duration per service (switchboard_http_*). */
   metrics?: DevstackMetrics;
   logger?: Logger;
+  /** Maps publishable / secret API keys to their JWTs before any service runs, as Kong does (./api-keys). */
+  keys?: StackKeys;
 }
 
 /** A caller's x-request-id is kept when it is a sane token; anything else gets a fresh id. */
@@ -70,7 +73,7 @@ export async function startGateway(
   services: Service[],
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
-  const { metrics, logger = createLogger({ service: 'gateway' }) } = options;
+  const { metrics, logger = createLogger({ service: 'gateway' }), keys } = options;
   const server = http.createServer((req, res) => {
     const started = performance.now();
     const requestId = requestIdOf(req);
@@ -121,6 +124,7 @@ export async function startGateway(
     if (applyCors(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (service) {
+      if (keys) applyApiKeys(req, url, keys);
       await service.handle(req, res, url.pathname.slice(service.prefix.length) || '/', url);
       return;
     }
@@ -132,6 +136,16 @@ export async function startGateway(
     const service = findService(url.pathname);
     if (!service?.upgrade) {
       socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    try {
+      if (keys) applyApiKeys(req, url, keys);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      const body = JSON.stringify(err.body);
+      socket.end(
+        `HTTP/1.1 ${err.status} Unauthorized\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     service.upgrade(req, socket, head, url.pathname.slice(service.prefix.length) || '/', url);

@@ -165,7 +165,7 @@ export class Channel implements HubMember {
   /** Verifies a token and adopts it; schedules the expiry check. */
   private async acceptToken(token: string | null): Promise<JoinError | null> {
     const chosen = !token || token.startsWith('sb_') ? this.connection.apiKey : token;
-    const verified = await verifyChannelToken(chosen, this.ctx.jwtSecret);
+    const verified = await verifyChannelToken(chosen, this.ctx.verifier);
     if (!verified.ok) return { reason: `${verified.code}: ${verified.message}` };
     this.token = chosen;
     this.claims = verified.claims;
@@ -178,7 +178,7 @@ export class Channel implements HubMember {
     const remaining = Math.max(0, this.claims.exp * 1000 - Date.now());
     this.tokenTimer = setTimeout(
       () => {
-        void verifyChannelToken(this.token, this.ctx.jwtSecret).then((result) => {
+        void verifyChannelToken(this.token, this.ctx.verifier).then((result) => {
           if (this.disposed) return;
           if (result.ok) this.scheduleTokenCheck();
           else
@@ -230,7 +230,7 @@ export class Channel implements HubMember {
     const parsed = accessTokenPushSchema.safeParse(payload);
     const token = parsed.success ? parsed.data.access_token : null;
     if (!token || token.startsWith('sb_') || token === this.token) return;
-    const verified = await verifyChannelToken(token, this.ctx.jwtSecret);
+    const verified = await verifyChannelToken(token, this.ctx.verifier);
     if (!verified.ok) {
       this.shutdown(verified.message);
       return;

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import type { TokenVerifier } from '../jwt';
 import type { DevstackMetrics, RealtimeMessageType } from '../metrics';
 import type { RealtimeLimits } from './constants';
 import type { PresenceRegistry } from './extensions/presence';
@@ -54,7 +55,8 @@ export class RateWindow {
 export interface RealtimeContext {
   /** Superuser pool for authorization probes, replay and RLS batches. */
   sql: Sql;
-  jwtSecret: string;
+  /** Verifies every token the socket, its channels and the broadcast API receive. */
+  verifier: TokenVerifier;
   limits: RealtimeLimits;
   hub: TopicHub;
   presence: PresenceRegistry;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext, Service } from '../gateway/server';
 import { HttpError, sendJson } from '../gateway/http';
+import { tokenVerifier } from '../jwt';
 import { createDevstackMetrics, type DevstackMetrics } from '../metrics';
 import { Connection } from './connection';
 import { readLimits, VSN, type Vsn } from './constants';
@@ -51,7 +52,7 @@ export function createRealtimeService(
   });
   const ctx: RealtimeContext = {
     sql: gateway.sql,
-    jwtSecret: gateway.keys.jwtSecret,
+    verifier: tokenVerifier(gateway.keys),
     limits,
     hub: new TopicHub(),
     presence: new PresenceRegistry(),
@@ -106,7 +107,7 @@ export function createRealtimeService(
         'Unauthorized',
         'No apikey provided: pass ?apikey=<anon key> or the x-api-key header',
       );
-    const verified = await verifyChannelToken(apiKey, ctx.jwtSecret);
+    const verified = await verifyChannelToken(apiKey, ctx.verifier);
     if (!verified.ok) return rejectUpgrade(socket, 401, 'Unauthorized', `${verified.code}: ${verified.message}`);
     const vsn = url.searchParams.get('vsn') ?? VSN.v1;
     if (vsn !== VSN.v1 && vsn !== VSN.v2)

@@ -14,7 +14,7 @@ import { verifyChannelToken, type Claims } from './tokens';
 async function authenticate(ctx: RealtimeContext, req: IncomingMessage): Promise<Claims> {
   const header = req.headers.apikey;
   const token = bearerToken(req) ?? (typeof header === 'string' ? header : null);
-  const verified = token ? await verifyChannelToken(token, ctx.jwtSecret) : null;
+  const verified = token ? await verifyChannelToken(token, ctx.verifier) : null;
   if (!verified?.ok) throw new HttpError(401, { message: 'Unauthorized' });
   return verified.claims;
 }

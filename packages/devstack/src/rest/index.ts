@@ -3,6 +3,7 @@
 // the JWT's role, so row-level security decides what it sees and changes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayContext, Service } from '../gateway/server';
+import { tokenVerifier } from '../jwt';
 import { identify, isAnonymous, type RequestIdentity } from './auth';
 import { readRestConfig } from './config';
 import type { RequestContext } from './context';
@@ -32,6 +33,7 @@ function routeOf(path: string): Route {
 export function createRestService(ctx: GatewayContext): Service {
   const config = readRestConfig(ctx.env);
   const cache = new SchemaCache(ctx.sql, config.schema);
+  const verifier = tokenVerifier(ctx.keys);
   // PostgREST's schema reload channel: `notify pgrst, 'reload schema'`.
   const listening = ctx.sql
     .listen('pgrst', (payload) => {
@@ -50,7 +52,7 @@ export function createRestService(ctx: GatewayContext): Service {
     try {
       const route = routeOf(path);
       checkProfile(req, config.schema);
-      identity = await identify(req, ctx.keys.jwtSecret, cache);
+      identity = await identify(req, verifier, cache);
       if (route.kind === 'root') {
         await describeRoot(res, cache, head);
         return;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { startApi, type RunningApi } from '../api';
-import { readKeys } from '../keys';
+import { readTestKeys } from '../keys';
 import { freePort } from '../postgres';
 import { startStack, type RunningStack } from '../stack';
 import type { StackInfo } from './stack-info';
@@ -49,8 +49,9 @@ export async function setup(project: TestProject): Promise<void> {
       await rm(dataDir, { recursive: true, force: true });
     };
   }
-  // The CLI's default keys, whatever the developer's shell exports.
-  const keys = await readKeys({});
+  // The CLI's default keys, whatever the developer's shell exports, in the JWT
+  // mode DEVSTACK_JWT_ALGORITHM picks (ES256 unless HS256; npm test runs both).
+  const keys = await readTestKeys();
   api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys, env: process.env });
   const [{ server_version }] = await stack.sql<{ server_version: string }[]>`show server_version`;
   const info: StackInfo = {
@@ -60,9 +61,15 @@ export async function setup(project: TestProject): Promise<void> {
     anonKey: keys.anonKey,
     serviceRoleKey: keys.serviceRoleKey,
     jwtSecret: keys.jwtSecret,
+    publishableKey: keys.publishableKey,
+    secretKey: keys.secretKey,
+    jwtAlgorithm: keys.jwtAlgorithm,
+    keys,
   };
   project.provide('stack', info);
-  console.log(`[tests] Postgres ${server_version} at ${stack.dbUrl.replace(/:[^:@/]+@/, ':***@')}, API at ${api.url}`);
+  console.log(
+    `[tests] Postgres ${server_version} at ${stack.dbUrl.replace(/:[^:@/]+@/, ':***@')}, API at ${api.url}, ${keys.jwtAlgorithm} tokens`,
+  );
 }
 
 export async function teardown(): Promise<void> {

@@ -1,22 +1,21 @@
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
-import { SignJWT } from 'jose';
 import { inject } from 'vitest';
 import { WebSocket } from 'ws';
+import { signJwt } from '../jwt';
 import './stack-info';
 
 export const stack = () => inject('stack');
 
-/** An HS256 access token like GoTrue's (role authenticated unless given). */
+/**
+ * An access token like the test stack's Auth issues (role authenticated unless
+ * given): ES256 with its signing key and kid, or HS256 in legacy mode.
+ */
 export async function mintToken(
   claims: { sub?: string; role?: string; expiresIn?: number; [k: string]: unknown } = {},
 ): Promise<string> {
   const { expiresIn = 3600, role = 'authenticated', ...rest } = claims;
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ aud: 'authenticated', role, ...rest })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt(now)
-    .setExpirationTime(now + expiresIn)
-    .sign(new TextEncoder().encode(stack().jwtSecret));
+  return signJwt(stack().keys, { aud: 'authenticated', role, ...rest, iat: now, exp: now + expiresIn });
 }
 
 const clients: SupabaseClient[] = [];
@@ -153,12 +152,12 @@ export class Inbox<T> {
  */
 export async function privateApi(env: Record<string, string>) {
   const { startApi } = await import('../api');
-  const { readKeys } = await import('../keys');
   const { freePort } = await import('../postgres');
   return startApi({
     dbUrl: stack().dbUrl,
     port: await freePort(),
-    keys: await readKeys({}),
+    // The same keys as the main test stack, so tokens minted for one work on the other.
+    keys: stack().keys,
     env: { ...process.env, ...env },
   });
 }

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { inject } from 'vitest';
 import { startApi, type RunningApi } from '../../src/api';
-import { readKeys } from '../../src/keys';
+import { readTestKeys } from '../../src/keys';
 import { freePort } from '../../src/postgres';
 import '../../src/testing/stack-info';
 
@@ -34,7 +34,7 @@ export async function startPrivateApi(env: Record<string, string> = {}): Promise
   return startApi({
     dbUrl: inject('stack').dbUrl,
     port: await freePort(),
-    keys: await readKeys({}),
+    keys: await readTestKeys(),
     env: { ...process.env, ...env },
   });
 }

@@ -39,7 +39,7 @@ beforeAll(async () => {
   log.start();
   api = await startPrivateApi({ DEVSTACK_REST_STATEMENT_TIMEOUT_MS: '3000' });
   sql = postgres(inject('stack').dbUrl, { max: 2, onnotice: () => {} });
-  userJwt = await userToken(api.keys.jwtSecret, USER.dispatcherNorth, { email: 'dispatcher.north@example.com' });
+  userJwt = await userToken(api.keys, USER.dispatcherNorth, { email: 'dispatcher.north@example.com' });
 });
 
 afterAll(async () => {

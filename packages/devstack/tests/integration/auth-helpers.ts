@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { createAuthService } from '../../src/auth';
 import { startGateway } from '../../src/gateway/server';
-import { readKeys } from '../../src/keys';
+import { readKeys, type StackKeys } from '../../src/keys';
 import { freePort } from '../../src/postgres';
 import '../../src/testing/stack-info';
 
@@ -17,6 +17,8 @@ export interface AuthTestStack {
   anonKey: string;
   serviceRoleKey: string;
   jwtSecret: string;
+  /** All of them, to sign tokens the way this gateway's Auth does (signJwt). */
+  keys: StackKeys;
   /** Superuser pool for checking rows directly. */
   sql: Sql;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startAuthGateway(overrides: Record<string, string> = {}): 
     anonKey: keys.anonKey,
     serviceRoleKey: keys.serviceRoleKey,
     jwtSecret: keys.jwtSecret,
+    keys,
     sql,
     async close() {
       await gateway.close();

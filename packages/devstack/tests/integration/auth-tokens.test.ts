@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { signJwt } from '../../src/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonClient, authFetch, jwtPayload, signUpNew, startAuthGateway, type AuthTestStack } from './auth-helpers';
 
@@ -102,10 +103,7 @@ describe('access token verification on /user', () => {
   let valid: string;
   let claims: Record<string, unknown>;
 
-  let secret: Uint8Array;
-
   beforeAll(async () => {
-    secret = new TextEncoder().encode(stack.jwtSecret);
     valid = (await signUpNew(anonClient(stack), 'forged')).access_token;
     claims = jwtPayload(valid);
   });
@@ -132,9 +130,7 @@ describe('access token verification on /user', () => {
 
   it('rejects an expired token', async () => {
     const past = Math.floor(Date.now() / 1000) - 60;
-    const expired = await new SignJWT({ ...claims, iat: past - 3600, exp: past })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .sign(secret);
+    const expired = await signJwt(stack.keys, { ...claims, iat: past - 3600, exp: past });
     await expectBadJwt(expired);
     const { data, error } = await anonClient(stack).auth.getUser(expired);
     expect(data.user).toBeNull();

@@ -1,6 +1,7 @@
 // Who sees what through REST: each request runs as the JWT's role with its
 // claims, so RLS decides, exactly as on Supabase; bad tokens get PostgREST's 401s.
 import { SignJWT } from 'jose';
+import { signJwt } from '../../src/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPOT, USER } from '../support/fixture';
 import {
@@ -116,31 +117,61 @@ describe('row-level security through REST', () => {
 
 describe('JWT verification', () => {
   const secret = () => new TextEncoder().encode(stack.keys.jwtSecret);
+  const now = () => Math.floor(Date.now() / 1000);
 
-  it('rejects an expired token with 401 PGRST301 "JWT expired"', async () => {
-    const token = await new SignJWT({ role: 'authenticated', sub: USER.dispatcherNorth })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-      .sign(secret());
-    const { error, status } = await tokenClient(stack, token).from('shipments').select('id');
+  it('rejects an expired token with 401 PGRST303 "JWT expired", after PostgREST\'s 30 s of skew', async () => {
+    const expired = await userToken(stack.keys, USER.dispatcherNorth, {}, -31);
+    const { error, status } = await tokenClient(stack, expired).from('shipments').select('id');
     expect(status).toBe(401);
-    expect(error).toMatchObject({ code: 'PGRST301', message: 'JWT expired' });
+    expect(error).toMatchObject({ code: 'PGRST303', message: 'JWT expired' });
+    // Within the skew PostgREST still accepts it (Auth and Realtime do not).
+    const justExpired = await userToken(stack.keys, USER.dispatcherNorth, {}, -5);
+    expect((await rawRequest(stack, '/shipments?select=id', { token: justExpired })).status).toBe(200);
   });
 
-  it('rejects a token signed with another secret, a tampered payload and alg:none', async () => {
+  it('refuses nbf and iat in the future beyond the skew with PGRST303', async () => {
+    const notYet = await userToken(stack.keys, USER.dispatcherNorth, { nbf: now() + 120 });
+    expect((await rawRequest(stack, '/shipments', { token: notYet })).body).toMatchObject({
+      code: 'PGRST303',
+      message: 'JWT not yet valid',
+    });
+    const future = await signJwt(stack.keys, { role: 'authenticated', iat: now() + 120, exp: now() + 3600 });
+    expect((await rawRequest(stack, '/shipments', { token: future })).body).toMatchObject({
+      code: 'PGRST303',
+      message: 'JWT issued at future',
+    });
+  });
+
+  it("rejects a token signed with another key, a tampered payload and alg:none with PostgREST 13's messages", async () => {
     const wrongSecret = await new SignJWT({ role: 'service_role' })
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode('another-secret-that-is-at-least-32-characters'));
-    const valid = await userToken(stack.keys.jwtSecret, USER.driverNorth1);
+    const valid = await userToken(stack.keys, USER.driverNorth1);
     const [header, , signature] = valid.split('.');
     const tampered = `${header}.${Buffer.from(JSON.stringify({ role: 'service_role' })).toString('base64url')}.${signature}`;
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"role":"service_role"}').toString('base64url')}.`;
-    for (const token of [wrongSecret, tampered, none]) {
+    const cases: [string, string][] = [
+      [wrongSecret, 'No suitable key or wrong key type'],
+      [tampered, 'No suitable key or wrong key type'],
+      [none, 'Wrong or unsupported encoding algorithm'],
+      ['quifquirndsjagnrgniur.fonvoienqhhdj.iuqvnvhojah', 'JWT cryptographic operation failed'],
+    ];
+    for (const [token, message] of cases) {
       const res = await rawRequest(stack, '/shipments?select=id', { token });
       expect(res.status).toBe(401);
-      expect(res.body).toMatchObject({ code: 'PGRST301', message: 'JWSError JWSInvalidSignature' });
+      expect(res.body).toMatchObject({ code: 'PGRST301', message });
       expect(res.headers.get('www-authenticate')).toContain('invalid_token');
     }
+  });
+
+  it('accepts HS256 tokens signed with the legacy secret in both modes (the anon and service_role keys are such)', async () => {
+    const legacy = await new SignJWT({ role: 'authenticated', sub: USER.dispatcherNorth })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setExpirationTime('1h')
+      .sign(secret());
+    const res = await rawRequest(stack, '/shipments?select=id&limit=1', { token: legacy });
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveLength(1);
   });
 
   it('rejects a token that is not a JWT and a request without any key', async () => {

@@ -4,12 +4,12 @@
 // service), and a throwaway table per file so writes never meet another file's.
 import { randomUUID } from 'node:crypto';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import { SignJWT } from 'jose';
 import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { startGateway } from '../../src/gateway/server';
-import { readKeys, type StackKeys } from '../../src/keys';
+import { signJwt } from '../../src/jwt';
+import { readTestKeys, type StackKeys } from '../../src/keys';
 import { freePort } from '../../src/postgres';
 import { createRestService } from '../../src/rest';
 import '../../src/testing/stack-info';
@@ -24,7 +24,7 @@ export interface RestTestStack {
 
 export async function startRestGateway(env: Record<string, string> = {}): Promise<RestTestStack> {
   const sql = postgres(inject('stack').dbUrl, { max: 6, onnotice: () => {} });
-  const keys = await readKeys({ ...process.env, DEVSTACK_JWT_SECRET: undefined });
+  const keys = await readTestKeys();
   const port = await freePort();
   const gateway = await startGateway(port, [
     createRestService({ sql, keys, apiUrl: `http://127.0.0.1:${port}`, env: { ...process.env, ...env } }),
@@ -45,19 +45,22 @@ const clientOptions = {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
 };
 
-/** A signed-in user's access token, as GoTrue would mint it. */
+/** A signed-in user's access token, as the stack's Auth would mint it (ES256, or HS256 in legacy mode). */
 export async function userToken(
-  secret: string,
+  keys: StackKeys,
   userId: string,
   claims: Record<string, unknown> = {},
-  expiresIn = '1h',
+  expiresInSec = 3600,
 ): Promise<string> {
-  return new SignJWT({ role: 'authenticated', aud: 'authenticated', ...claims })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(userId)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(secret));
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt(keys, {
+    role: 'authenticated',
+    aud: 'authenticated',
+    ...claims,
+    sub: userId,
+    iat: now,
+    exp: now + expiresInSec,
+  });
 }
 
 export function anonClient(stack: RestTestStack): SupabaseClient {
@@ -74,7 +77,7 @@ export function tokenClient(stack: RestTestStack, token: string): SupabaseClient
 }
 
 export async function userClient(stack: RestTestStack, userId: string): Promise<SupabaseClient> {
-  return tokenClient(stack, await userToken(stack.keys.jwtSecret, userId));
+  return tokenClient(stack, await userToken(stack.keys, userId));
 }
 
 /** Raw HTTP against /rest/v1, for what supabase-js cannot express (bad JSON, huge bodies, bad headers). */

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi, type RunningApi } from '../../src/api';
-import { readKeys } from '../../src/keys';
+import { readTestKeys } from '../../src/keys';
 import { freePort } from '../../src/postgres';
 import { connect } from '../support/fixture';
 import { closeClients, Inbox, mintToken, realtimeClient, subscribed } from '../../src/testing/realtime';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   api = await startApi({
     dbUrl: inject('stack').dbUrl,
     port: await freePort(),
-    keys: await readKeys({}),
+    keys: await readTestKeys(),
     env: { ...process.env, DEVSTACK_LOG_FORMAT: 'json' },
     logSink: (line) => logLines.push(line),
   });
