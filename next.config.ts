@@ -1,4 +1,10 @@
 import type { NextConfig } from 'next';
+import { assertSupabaseKeys } from './lib/supabase/keys';
+
+// `next build`, `next dev` and `next start` all load this file: a malformed
+// Supabase key, or a secret key in a NEXT_PUBLIC_ variable (which the build
+// would ship to every browser), stops them here with the variable named.
+assertSupabaseKeys(process.env);
 
 const nextConfig: NextConfig = {
   reactStrictMode: true,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +9,9 @@ export default defineConfig({
         test: { name: 'unit', include: ['tests/unit/**/*.test.ts', 'packages/*/tests/unit/**/*.test.ts'] },
       },
       {
+        // Server modules mark themselves with `import 'server-only'`, which only
+        // resolves in React's server build; tests run them on plain Node.
+        resolve: { alias: { 'server-only': path.resolve(import.meta.dirname, 'node_modules/server-only/empty.js') } },
         test: {
           name: 'stack',
           // The app's tests and the dev stack package's own, on one private stack.

@@ -25,10 +25,10 @@ export type StackHealth =
  * never imports the dev stack. Never throws: an unreachable stack is a result.
  */
 export async function readStackHealth(): Promise<StackHealth> {
-  const { supabaseUrl: apiUrl, supabaseAnonKey } = publicEnv();
+  const { supabaseUrl: apiUrl, supabaseKey } = publicEnv();
   try {
     const res = await fetch(`${apiUrl}/devstack/v1/status`, {
-      headers: { apikey: supabaseAnonKey },
+      headers: { apikey: supabaseKey },
       cache: 'no-store',
       signal: AbortSignal.timeout(5000),
     });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Database } from '../lib/database.types';
 import { simulatedRoute } from '../lib/shipments/position-sharing';
 import { nextDriverStatus, STATUS_LABEL } from '../lib/shipments/status';
-import { LOCAL_ANON_KEY, LOCAL_SUPABASE_URL } from '../lib/supabase/env';
+import { publicEnv } from '../lib/supabase/env';
 
 const DRIVER_ACCOUNTS = ['driver.north1@example.com', 'driver.north2@example.com', 'driver.south1@example.com'];
 const DISPATCHER = 'dispatcher.hq@example.com';
@@ -29,14 +29,15 @@ const usage = `Usage: npm run simulate -- [--drivers N] [--rate R] [--duration S
   --rate      status changes per second per driver (default 0.2)
   --duration  seconds to run (default 120; Ctrl-C stops earlier)
 
-Uses NEXT_PUBLIC_SUPABASE_URL / NEXT_PUBLIC_SUPABASE_ANON_KEY (default: the local dev stack).`;
+Uses NEXT_PUBLIC_SUPABASE_URL and NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY (or the legacy
+NEXT_PUBLIC_SUPABASE_ANON_KEY); default: the local dev stack.`;
 
 type Client = SupabaseClient<Database>;
 
 function connect(): Client {
-  const url = process.env.NEXT_PUBLIC_SUPABASE_URL || LOCAL_SUPABASE_URL;
-  const key = process.env.NEXT_PUBLIC_SUPABASE_ANON_KEY || LOCAL_ANON_KEY;
-  return createClient<Database>(url, key, {
+  // The app's own reading of the settings: a malformed or secret key stops here, named.
+  const { supabaseUrl, supabaseKey } = publicEnv();
+  return createClient<Database>(supabaseUrl, supabaseKey, {
     realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
     auth: { persistSession: false },
   });

@@ -8,12 +8,11 @@
 // Run: npx tsx bench/realtime/bench.ts   (add --expose-gc via NODE_OPTIONS for steadier memory figures)
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { SignJWT } from 'jose';
 import postgres from 'postgres';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Catalog } from '@switchboard/devstack/internals/realtime/extensions/postgres-changes/catalog';
 import { VisibilityBatch } from '@switchboard/devstack/internals/realtime/extensions/postgres-changes/visibility';
-import { freePort } from '@switchboard/devstack';
+import { freePort, signJwt } from '@switchboard/devstack';
 import { startBenchStack } from '../support/stack';
 import { recordMetric } from '../support/results';
 
@@ -70,13 +69,16 @@ async function main(): Promise<void> {
   // walsender only at the WAL writer's 200 ms tick). Writers here commit synchronously,
   // as on a developer's `npm run stack`, so latency measures the realtime path.
   const sql = postgres(dbUrl, { max: 8, onnotice: () => {}, connection: { synchronous_commit: 'on' } });
-  const wsUrl = `${bench.api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${bench.api.keys.anonKey}&vsn=2.0.0`;
-  const secret = new TextEncoder().encode(bench.api.keys.jwtSecret);
+  const wsUrl = `${bench.api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${bench.api.keys.publishableKey}&vsn=2.0.0`;
+  // Tokens as the stack's Auth signs them: ES256 with its key (HS256 in legacy mode).
   const token = (sub: string) =>
-    new SignJWT({ role: 'authenticated', aud: 'authenticated', sub, session_id: randomUUID() })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setExpirationTime('2h')
-      .sign(secret);
+    signJwt(bench.api.keys, {
+      role: 'authenticated',
+      aud: 'authenticated',
+      sub,
+      session_id: randomUUID(),
+      exp: Math.floor(Date.now() / 1000) + 7200,
+    });
 
   const depot = randomUUID();
   const users = Array.from({ length: SUBSCRIBERS }, () => randomUUID());

@@ -5,8 +5,8 @@ import { publicEnv } from './env';
 
 /** The browser's Supabase client. createBrowserClient returns one shared instance per tab (one realtime socket). */
 export function createClient() {
-  const { supabaseUrl, supabaseAnonKey } = publicEnv();
-  return createBrowserClient<Database>(supabaseUrl, supabaseAnonKey, {
+  const { supabaseUrl, supabaseKey } = publicEnv();
+  return createBrowserClient<Database>(supabaseUrl, supabaseKey, {
     realtime: realtimeSocketOptions(),
   });
 }

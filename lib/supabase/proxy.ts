@@ -7,12 +7,15 @@ const PUBLIC_PATHS = ['/login', '/status'];
 
 /**
  * Refreshes the session cookie on every request (Server Components cannot write
- * cookies) and sends signed-out visitors to /login.
+ * cookies) and sends signed-out visitors to /login. getClaims() verifies an
+ * ES256 access token locally against the project's JWKS (fetched once, then
+ * cached for 10 minutes), so a signed-in page request costs no Auth round
+ * trip; only legacy HS256 tokens are checked by asking Auth (GET /user).
  */
 export async function updateSession(request: NextRequest): Promise<NextResponse> {
   let response = NextResponse.next({ request });
-  const { supabaseUrl, supabaseAnonKey } = publicEnv();
-  const supabase = createServerClient<Database>(supabaseUrl, supabaseAnonKey, {
+  const { supabaseUrl, supabaseKey } = publicEnv();
+  const supabase = createServerClient<Database>(supabaseUrl, supabaseKey, {
     cookies: {
       getAll() {
         return request.cookies.getAll();

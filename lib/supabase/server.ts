@@ -11,8 +11,8 @@ import { publicEnv } from './env';
  */
 export async function createClient() {
   const cookieStore = await cookies();
-  const { supabaseUrl, supabaseAnonKey } = publicEnv();
-  return createServerClient<Database>(supabaseUrl, supabaseAnonKey, {
+  const { supabaseUrl, supabaseKey } = publicEnv();
+  return createServerClient<Database>(supabaseUrl, supabaseKey, {
     cookies: {
       getAll() {
         return cookieStore.getAll();

@@ -12,10 +12,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { SignJWT } from 'jose';
 import postgres, { type Sql } from 'postgres';
 import { startApi, type RunningApi } from '@switchboard/devstack';
-import { readTestKeys } from '@switchboard/devstack';
+import { readTestKeys, signJwt } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { startStack, type RunningStack } from '@switchboard/devstack';
 import type { ClientSpec, VerifyResult, WorkerCommand, WorkerStats } from './clients-worker';
@@ -221,12 +220,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       end $$;`);
     log(`[${elapsed()}] ${options.depots} depots, ${options.shipmentsPerDepot} shipments each`);
 
-    const secret = new TextEncoder().encode(api.keys.jwtSecret);
+    // Tokens as the stack's Auth signs them: ES256 with its key, or HS256 in legacy mode.
+    const keys = api.keys;
     const tokenFor = (sub: string) =>
-      new SignJWT({ role: 'authenticated', aud: 'authenticated', sub, session_id: randomUUID() })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setExpirationTime(Math.floor(Date.now() / 1000) + options.durationS + 3600)
-        .sign(secret);
+      signJwt(keys, {
+        role: 'authenticated',
+        aud: 'authenticated',
+        sub,
+        session_id: randomUUID(),
+        exp: Math.floor(Date.now() / 1000) + options.durationS + 3600,
+      });
     const depotTokens = await Promise.all(dispatchers.map(tokenFor));
     const specs: ClientSpec[] = Array.from({ length: options.clients }, (_, i) => ({
       depotIndex: i % options.depots,
@@ -234,7 +237,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }));
 
     clients = new Clients();
-    const wsUrl = `${api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${api.keys.anonKey}&vsn=2.0.0`;
+    const wsUrl = `${api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${api.keys.publishableKey}&vsn=2.0.0`;
     await clients.call({ cmd: 'open', url: wsUrl, dbUrl: stack.dbUrl, depots, clients: specs, batch: 50 });
     const connected = api.realtime.connectionCount();
     log(`[${elapsed()}] ${options.clients} clients joined (${connected} connections on the stack)`);

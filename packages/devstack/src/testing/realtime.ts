@@ -40,14 +40,15 @@ export async function realtimeClient(
     heartbeatIntervalMs?: number;
     accessToken?: () => Promise<string>;
     apiUrl?: string;
+    /** The client's API key: the publishable key (what the app uses) unless given. */
+    apiKey?: string;
   } = {},
 ): Promise<SupabaseClient> {
-  const { anonKey } = stack();
   // supabase-js re-reads the token from its accessToken callback on every join and
   // heartbeat, so a token set with realtime.setAuth(token) alone would be replaced.
   const holder = options.token ? { token: options.token } : null;
   const accessToken = options.accessToken ?? (holder ? async () => holder.token : undefined);
-  const client = createClient(options.apiUrl ?? stack().apiUrl, anonKey, {
+  const client = createClient(options.apiUrl ?? stack().apiUrl, options.apiKey ?? stack().publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: {
       transport: WebSocket as never,

@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi, type RunningApi } from '../../src/api';
-import { readTestKeys } from '../../src/keys';
 import { freePort } from '../../src/postgres';
 import { connect } from '../support/fixture';
 import { closeClients, Inbox, mintToken, realtimeClient, subscribed } from '../../src/testing/realtime';
@@ -24,7 +23,8 @@ beforeAll(async () => {
   api = await startApi({
     dbUrl: inject('stack').dbUrl,
     port: await freePort(),
-    keys: await readTestKeys(),
+    // The test stack's keys: tokens minted for it (mintToken) are valid here too.
+    keys: inject('stack').keys,
     env: { ...process.env, DEVSTACK_LOG_FORMAT: 'json' },
     logSink: (line) => logLines.push(line),
   });
