@@ -1,11 +1,14 @@
 // Forged and bent JWTs against every entry point of the stack. One row per
 // token kind; each row states what REST, auth, realtime (connect, join, REST
-// broadcast) and the Pusher / Ably auth routes answer. Only HS256 with the
-// stack's secret is accepted; exp and nbf are enforced; a role comes only
+// broadcast) and the Pusher / Ably auth routes answer, in the words of the
+// service the stack stands in for (PostgREST 13, GoTrue, Realtime). Accepted:
+// ES256 with a kid of the stack's JWKS (the default mode) and HS256 signed with
+// the legacy secret (both modes); exp and nbf are enforced; a role comes only
 // from a correctly signed token, never from user-editable metadata.
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { signJwt } from '@switchboard/devstack';
+import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DEPOT, USER } from '../support/seed-ids';
@@ -27,16 +30,25 @@ const hs256 = (claims: Record<string, unknown>, secret: string | Uint8Array, hea
   new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header })
     .sign(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
+/** A token signed the way the stack's Auth signs (ES256 with its key and kid; HS256 in legacy mode). */
+const genuine = (claims: Record<string, unknown>) => signJwt(stack().keys, claims);
+const es256Mode = () => stack().jwtAlgorithm === 'ES256';
+/** The kid of the stack's signing key (ES256 mode), or one it never had (legacy mode). */
+const stackKid = () => stack().keys.signingKeys[0]?.kid ?? randomUUID();
 
-type Forgery = { name: string; make: () => Promise<string>; expected: Record<string, string> };
+type Outcome = Record<string, string>;
+type Forgery = { name: string; make: () => Promise<string>; expected: () => Outcome };
 
 const now = () => Math.floor(Date.now() / 1000);
 const base = () => ({ sub, aud: 'authenticated', iat: now(), exp: now() + 3600 });
 let rsa: Awaited<ReturnType<typeof generateKeyPair>>;
+let attacker: Awaited<ReturnType<typeof generateKeyPair>>;
+
+const SIGNER = 'check your JWT secret or JWKS configuration';
 
 // What each entry point answers for a token whose signature does not verify.
-const badSignature = {
-  rest: '401 PGRST301: JWSError JWSInvalidSignature',
+const badSignature: Outcome = {
+  rest: '401 PGRST301: No suitable key or wrong key type',
   authUser: '403 bad_jwt',
   authAdmin: '403 bad_jwt',
   connect: '401 JwtSignatureError: Failed to validate JWT signature',
@@ -45,17 +57,54 @@ const badSignature = {
   pusher: '401 Not signed in: sign in before joining realtime channels.',
   ably: '401 Sign in to use realtime: no valid session.',
 };
+// ...and for one no key of the stack could have signed (alg none or RS256; ES256 in legacy mode).
+const noSigner = (rest = 'No suitable key or wrong key type', kid?: string): Outcome => ({
+  ...badSignature,
+  rest: `401 PGRST301: ${rest}`,
+  connect: `401 JwtSignerError: Failed to generate JWT signer${kid ? ` for key ID (kid) "${kid}"` : ''}, ${SIGNER}`,
+  join: `error JwtSignerError: Failed to generate JWT signer${kid ? ` for key ID (kid) "${kid}"` : ''}, ${SIGNER}`,
+});
 
 const FORGERIES: Forgery[] = [
   {
     name: 'alg: none (no signature), role service_role',
     make: async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...base(), role: 'service_role' })}.`,
-    expected: badSignature,
+    expected: () => noSigner('Wrong or unsupported encoding algorithm'),
+  },
+  {
+    name: 'alg: none carrying the stack kid',
+    make: async () => `${b64({ alg: 'none', kid: stackKid() })}.${b64({ ...base(), role: 'service_role' })}.`,
+    expected: () => noSigner('Wrong or unsupported encoding algorithm'),
   },
   {
     name: 'HS256 signed with another secret, role service_role',
     make: () => hs256({ ...base(), role: 'service_role' }, 'not-the-stack-secret-but-at-least-32-characters'),
-    expected: badSignature,
+    expected: () => badSignature,
+  },
+  {
+    // The wrong key: right algorithm and kid, another private key.
+    name: 'ES256 signed with an attacker key under the stack kid',
+    make: () =>
+      new SignJWT({ ...base(), role: 'service_role' })
+        .setProtectedHeader({ alg: 'ES256', kid: stackKid(), typ: 'JWT' })
+        .sign(attacker.privateKey),
+    expected: () => (es256Mode() ? badSignature : noSigner()),
+  },
+  {
+    name: 'ES256 with a kid the stack never had',
+    make: () =>
+      new SignJWT({ ...base(), role: 'service_role' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'attacker-key-1', typ: 'JWT' })
+        .sign(attacker.privateKey),
+    expected: () => (es256Mode() ? noSigner(undefined, 'attacker-key-1') : noSigner()),
+  },
+  {
+    name: 'ES256 without a kid',
+    make: () =>
+      new SignJWT({ ...base(), role: 'service_role' })
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
+        .sign(attacker.privateKey),
+    expected: () => noSigner(),
   },
   {
     name: 'RS256 signed with an attacker key (HS/RS confusion)',
@@ -63,7 +112,7 @@ const FORGERIES: Forgery[] = [
       new SignJWT({ ...base(), role: 'service_role' })
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
         .sign(rsa.privateKey),
-    expected: badSignature,
+    expected: () => noSigner(),
   },
   {
     name: 'RS256 carrying its own public key in the header (embedded jwk)',
@@ -71,26 +120,47 @@ const FORGERIES: Forgery[] = [
       new SignJWT({ ...base(), role: 'service_role' })
         .setProtectedHeader({ alg: 'RS256', jwk: await exportJWK(rsa.publicKey) })
         .sign(rsa.privateKey),
-    expected: badSignature,
+    expected: () => noSigner(),
   },
   {
-    name: 'HS256 signed with a public key (PEM) as the secret',
+    name: 'HS256 signed with an RSA public key (PEM) as the secret',
     make: async () => hs256({ ...base(), role: 'service_role' }, await exportSPKI(rsa.publicKey)),
-    expected: badSignature,
+    expected: () => badSignature,
+  },
+  {
+    // The classic confusion: the stack publishes this key, so an attacker has it.
+    name: "HS256 signed with the stack's own public key (PEM from the JWKS)",
+    make: async () => {
+      const jwks = (await (await fetch(`${stack().apiUrl}/auth/v1/.well-known/jwks.json`)).json()) as {
+        keys: object[];
+      };
+      const published = jwks.keys[0] ?? (await exportJWK(attacker.publicKey));
+      const pem = await exportSPKI((await importJWK(published as never, 'ES256')) as CryptoKey);
+      return hs256({ ...base(), role: 'service_role' }, pem);
+    },
+    expected: () => badSignature,
+  },
+  {
+    name: "HS256 signed with the stack's public JWK as the secret, naming its kid",
+    make: async () =>
+      hs256({ ...base(), role: 'service_role' }, JSON.stringify(stack().keys.signingKeys[0] ?? {}), {
+        kid: stackKid(),
+      }),
+    expected: () => badSignature,
   },
   {
     name: 'tampered payload (role swapped into a genuine token)',
     make: async () => {
-      const [h, , s] = (await hs256({ ...base(), role: 'authenticated' }, stack().jwtSecret)).split('.');
+      const [h, , s] = (await genuine({ ...base(), role: 'authenticated' })).split('.');
       return `${h}.${b64({ ...base(), role: 'service_role' })}.${s}`;
     },
-    expected: badSignature,
+    expected: () => badSignature,
   },
   {
     name: 'expired (exp 60 s ago, genuine signature)',
-    make: () => hs256({ ...base(), role: 'authenticated', iat: now() - 3660, exp: now() - 60 }, stack().jwtSecret),
-    expected: {
-      rest: '401 PGRST301: JWT expired',
+    make: () => genuine({ ...base(), role: 'authenticated', iat: now() - 3660, exp: now() - 60 }),
+    expected: () => ({
+      rest: '401 PGRST303: JWT expired',
       authUser: '403 bad_jwt',
       authAdmin: '403 bad_jwt',
       connect: '401 InvalidJWTToken: Token has expired N seconds ago',
@@ -98,19 +168,19 @@ const FORGERIES: Forgery[] = [
       restBroadcast: '401 Unauthorized',
       pusher: badSignature.pusher,
       ably: badSignature.ably,
-    },
+    }),
   },
   {
-    // jose checks nbf, so every service refuses a token that is not valid yet.
+    // Every service refuses a token that is not valid yet (Realtime as a bad signature).
     name: 'not yet valid (nbf in an hour, genuine signature)',
-    make: () => hs256({ ...base(), role: 'authenticated', nbf: now() + 3600 }, stack().jwtSecret),
-    expected: badSignature,
+    make: () => genuine({ ...base(), role: 'authenticated', nbf: now() + 3600 }),
+    expected: () => ({ ...badSignature, rest: '401 PGRST303: JWT not yet valid' }),
   },
   {
     // PostgREST runs a verified token without role as anon; GoTrue and Realtime require the claim.
     name: 'no role claim (genuine signature)',
-    make: () => hs256(base(), stack().jwtSecret),
-    expected: {
+    make: () => genuine(base()),
+    expected: () => ({
       rest: '200 anon: []',
       authUser: '403 bad_jwt',
       authAdmin: '403 bad_jwt',
@@ -119,13 +189,13 @@ const FORGERIES: Forgery[] = [
       restBroadcast: '401 Unauthorized',
       pusher: badSignature.pusher,
       ably: badSignature.ably,
-    },
+    }),
   },
   {
-    // Only someone holding the secret can mint this; even then the role gains nothing.
+    // Only someone holding the signing key can mint this; even then the role gains nothing.
     name: 'unknown role (genuine signature, role nobody_here)',
-    make: () => hs256({ ...base(), role: 'nobody_here' }, stack().jwtSecret),
-    expected: {
+    make: () => genuine({ ...base(), role: 'nobody_here' }),
+    expected: () => ({
       rest: '401 22023: role "nobody_here" does not exist',
       authUser: '200 user',
       authAdmin: '403 not_admin',
@@ -134,13 +204,14 @@ const FORGERIES: Forgery[] = [
       restBroadcast: '202',
       pusher: 'threw Could not read realtime_channel_grants(): role "nobody_here" does not exist',
       ably: '500 Could not read realtime channel grants: role "nobody_here" does not exist',
-    },
+    }),
   },
 ];
 
 const sockets: RawSocket[] = [];
 beforeAll(async () => {
   rsa = await generateKeyPair('RS256');
+  attacker = await generateKeyPair('ES256', { extractable: true });
 });
 afterAll(() => sockets.forEach((s) => s.ws.close()));
 
@@ -149,8 +220,8 @@ const text = (body: unknown, key: string) => (body as Record<string, string> | n
 /** Every entry point's answer to `token`, as one comparable line each. */
 async function outcomes(token: string): Promise<Record<string, string>> {
   const rest = await call('/rest/v1/shipments?select=id', { token });
-  const user = await call('/auth/v1/user', { token, apikey: stack().anonKey });
-  const admin = await call('/auth/v1/admin/users', { token, apikey: stack().anonKey });
+  const user = await call('/auth/v1/user', { token, apikey: stack().publishableKey });
+  const admin = await call('/auth/v1/admin/users', { token, apikey: stack().publishableKey });
   const connect = await rawSocket(token);
   if (isSocket(connect)) sockets.push(connect);
   const socket = await openSocket();
@@ -181,17 +252,25 @@ async function outcomes(token: string): Promise<Record<string, string>> {
   };
 }
 
-const normalize = (o: Record<string, string>) =>
+const normalize = (o: Outcome) =>
   JSON.parse(JSON.stringify(o).replace(/expired \d+ seconds/g, 'expired N seconds')) as Record<string, string>;
 
 describe('forged tokens at every entry point', () => {
   it.each(FORGERIES.map((f) => [f.name, f] as const))('%s', async (_name, forgery) => {
-    expect(normalize(await outcomes(await forgery.make()))).toEqual(forgery.expected);
+    expect(normalize(await outcomes(await forgery.make()))).toEqual(forgery.expected());
   });
 
-  it('control: the genuine token of the same user passes everywhere it should', async () => {
-    const genuine = await hs256({ ...base(), role: 'authenticated' }, stack().jwtSecret);
-    const got = await outcomes(genuine);
+  it.each([
+    [
+      'a genuine token of the stack (ES256 with its kid; HS256 in legacy mode)',
+      () => genuine({ ...base(), role: 'authenticated' }),
+    ],
+    [
+      'a legacy HS256 token signed with the JWT secret (accepted in both modes)',
+      () => hs256({ ...base(), role: 'authenticated' }, stack().jwtSecret),
+    ],
+  ])('control: %s passes everywhere it should', async (_name, make) => {
+    const got = await outcomes(await make());
     expect(got.rest).toMatch(/^200 anon: \[\{"id"/);
     expect(got).toMatchObject({ connect: 'open', join: 'ok', restBroadcast: '202', authAdmin: '403 not_admin' });
     // A minted token names no session, so GoTrue's /user accepts it while the routes need a real sign-in session.
@@ -203,7 +282,7 @@ describe('forged tokens at every entry point', () => {
 
 describe('role escalation through metadata', () => {
   it('a user who sets user_metadata.role = service_role (and tries app_metadata) stays authenticated everywhere', async () => {
-    const client = createClient(stack().apiUrl, stack().anonKey, {
+    const client = createClient(stack().apiUrl, stack().publishableKey, {
       auth: { persistSession: false, autoRefreshToken: false },
       realtime: { transport: WebSocket as never },
     });
@@ -219,7 +298,7 @@ describe('role escalation through metadata', () => {
     const update = await call('/auth/v1/user', {
       method: 'PUT',
       token: first.access_token,
-      apikey: stack().anonKey,
+      apikey: stack().publishableKey,
       body: { data: { role: 'service_role' } },
     });
     expect(update.status).toBe(200);
@@ -227,13 +306,13 @@ describe('role escalation through metadata', () => {
     const appMeta = await call('/auth/v1/user', {
       method: 'PUT',
       token: first.access_token,
-      apikey: stack().anonKey,
+      apikey: stack().publishableKey,
       body: { app_metadata: { role: 'service_role' } },
     });
     expect(appMeta).toMatchObject({ status: 403, body: { error_code: 'not_admin' } });
 
     const refreshed = await call('/auth/v1/token?grant_type=refresh_token', {
-      apikey: stack().anonKey,
+      apikey: stack().publishableKey,
       body: { refresh_token: first.refresh_token },
     });
     expect(refreshed.status).toBe(200);
@@ -252,7 +331,7 @@ describe('role escalation through metadata', () => {
     const who = await call('/rest/v1/shipment_events', { token, body: { depot_id: DEPOT.north } });
     expect(who.status).toBe(403);
     // Auth admin API: a user, not an admin.
-    expect(await call('/auth/v1/admin/users', { token, apikey: stack().anonKey })).toMatchObject({
+    expect(await call('/auth/v1/admin/users', { token, apikey: stack().publishableKey })).toMatchObject({
       status: 403,
       body: { error_code: 'not_admin' },
     });

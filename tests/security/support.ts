@@ -25,7 +25,7 @@ const noSocket = { transport: WebSocket as never };
 
 /** A supabase-js client signed in with a demo user's password (a genuine session). */
 export async function signIn(email: string, apiUrl = stack().apiUrl): Promise<SupabaseClient<Database>> {
-  const client = createClient<Database>(apiUrl, stack().anonKey, {
+  const client = createClient<Database>(apiUrl, stack().publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: noSocket,
   });
@@ -57,7 +57,7 @@ export function cookieSession(accessToken: string): SupabaseClient<Database> {
     },
   };
   const host = new URL(stack().apiUrl).hostname.split('.')[0];
-  return createServerClient<Database>(stack().apiUrl, stack().anonKey, {
+  return createServerClient<Database>(stack().apiUrl, stack().publishableKey, {
     cookies: { getAll: () => [{ name: `sb-${host}-auth-token`, value: JSON.stringify(session) }], setAll: () => {} },
     realtime: noSocket,
   });
@@ -180,7 +180,7 @@ export function isSocket(x: RawSocket | HttpAnswer): x is RawSocket {
   return 'ws' in x;
 }
 
-export async function openSocket(apikey = stack().anonKey, apiUrl = stack().apiUrl): Promise<RawSocket> {
+export async function openSocket(apikey = stack().publishableKey, apiUrl = stack().apiUrl): Promise<RawSocket> {
   const result = await rawSocket(apikey, apiUrl);
   if (!isSocket(result)) throw new Error(`socket refused: ${result.status} ${JSON.stringify(result.body)}`);
   return result;
