@@ -1,6 +1,8 @@
 // npm test: everything CI checks, in order, with one summary line at the end.
 //   1. TypeScript (tsc --noEmit), then ESLint and Prettier (npm run lint)
 //   2. the whole vitest suite on a throw-away embedded PostgreSQL 17
+//   2b. the suites that verify tokens (auth, REST, realtime, security) again with
+//      the stack in legacy HS256 signing mode (DEVSTACK_JWT_ALGORITHM=HS256)
 //   3. the database suite (tests/db) again on the machine's PostgreSQL 15
 //      (PG15_BIN, default /usr/lib/postgresql/15/bin), to prove the migrations
 //      and policies hold on another major version
@@ -19,6 +21,15 @@ interface Tally {
   skipped: number;
 }
 const total: Tally = { passed: 0, failed: 0, skipped: 0 };
+
+/** The suites that check tokens: auth, REST, realtime, security (and the app's proxy and keys). */
+const HS256_SUITES = [
+  'packages/devstack/tests/integration',
+  'packages/devstack/tests/realtime',
+  'tests/realtime',
+  'tests/security',
+  'tests/integration/proxy-claims.test.ts',
+];
 const failures: string[] = [];
 
 function exec(label: string, cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
@@ -84,6 +95,11 @@ async function main(): Promise<void> {
   if (lint !== 0) failures.push('Lint: npm run lint found problems (npm run format fixes formatting)');
 
   await vitest('Unit and integration tests on embedded PostgreSQL 17', []);
+
+  // The default is ES256 user tokens; the legacy HS256 mode must keep working too.
+  await vitest('Token-verifying suites in legacy HS256 mode', ['--project', 'stack', ...HS256_SUITES], {
+    DEVSTACK_JWT_ALGORITHM: 'HS256',
+  });
 
   const pg15 = process.env.PG15_BIN ?? '/usr/lib/postgresql/15/bin';
   if (existsSync(path.join(pg15, 'initdb'))) {

@@ -1,7 +1,8 @@
 // Starts everything the browser tests need, on free ports: a private dev stack
-// (embedded Postgres + API gateway with auth, rest and realtime; 20-second
-// access tokens so token refresh is exercised all the time) and a production
-// build of the app pointed at it (`next build` + `next start`).
+// (embedded Postgres + API gateway with auth, rest and realtime; ES256 access
+// tokens unless DEVSTACK_JWT_ALGORITHM=HS256, lasting 20 seconds so token
+// refresh is exercised all the time) and a production build of the app pointed
+// at it with the publishable key (`next build` + `next start`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -64,7 +65,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     ...process.env,
     NEXT_TELEMETRY_DISABLED: '1',
     NEXT_PUBLIC_SUPABASE_URL: api.url,
-    NEXT_PUBLIC_SUPABASE_ANON_KEY: keys.anonKey,
+    NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: keys.publishableKey,
+    NEXT_PUBLIC_SUPABASE_ANON_KEY: '',
     DATABASE_URL: stack.dbUrl,
   };
 
@@ -122,8 +124,13 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.E2E_DB_URL = stack.dbUrl;
   process.env.E2E_API_URL = api.url;
   process.env.E2E_SERVICE_ROLE_KEY = keys.serviceRoleKey;
+  process.env.E2E_SECRET_KEY = keys.secretKey;
+  process.env.E2E_PUBLISHABLE_KEY = keys.publishableKey;
+  process.env.E2E_JWT_ALGORITHM = keys.jwtAlgorithm;
   process.env.E2E_PUSHER_SECRET = pusherApp.secret;
-  console.log(`[e2e] API at ${api.url}, fake Pusher at ${fakePusher.host}:${fakePusher.port}`);
+  console.log(
+    `[e2e] API at ${api.url} (${keys.jwtAlgorithm} tokens), fake Pusher at ${fakePusher.host}:${fakePusher.port}`,
+  );
 
   return async () => {
     for (const server of servers) server.kill('SIGTERM');

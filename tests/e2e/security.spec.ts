@@ -1,8 +1,12 @@
 // Production readiness of the built app: security headers, a nonce CSP the app
-// itself never violates, and no secret in the browser bundle.
+// itself never violates, no secret in the browser bundle, the secret key
+// refused to a browser, and sessions on ES256 tokens that verify against the
+// published JWKS, through refreshes.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Page } from '@playwright/test';
 import { DEFAULT_JWT_SECRET } from '@switchboard/devstack';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { baseUrl, expect, expectLive, signIn, test } from './fixtures';
 
 test('pages carry the security headers and a per-request nonce CSP limited to the endpoints in use', async ({
@@ -47,6 +51,7 @@ test('signing in and working live on the board violates no CSP directive', async
 test('no secret reaches the browser bundle', async () => {
   const secrets = {
     'service_role key': process.env.E2E_SERVICE_ROLE_KEY!,
+    'secret key': process.env.E2E_SECRET_KEY!,
     'JWT secret': DEFAULT_JWT_SECRET,
     'database password URL': 'postgres:postgres@',
   };
@@ -68,4 +73,59 @@ test('no secret reaches the browser bundle', async () => {
       if (value && text.includes(value)) leaks.push(`${what} in ${path.relative(root, file)}`);
   }
   expect(leaks).toEqual([]);
+});
+
+test('the browser is refused the secret key, and served with the publishable key', async ({ page }) => {
+  await page.goto(`${baseUrl()}/login`);
+  const answers = await page.evaluate(
+    async ({ api, keys }) => {
+      const get = async (apikey: string) => {
+        const res = await fetch(`${api}/rest/v1/depots?select=id`, { headers: { apikey } });
+        return { status: res.status, body: (await res.json()) as unknown };
+      };
+      return { secret: await get(keys.secret), publishable: await get(keys.publishable) };
+    },
+    {
+      api: process.env.E2E_API_URL!,
+      keys: { secret: process.env.E2E_SECRET_KEY!, publishable: process.env.E2E_PUBLISHABLE_KEY! },
+    },
+  );
+  expect(answers.secret).toEqual({ status: 401, body: { message: 'Forbidden use of secret API key in browser' } });
+  expect(answers.publishable).toEqual({ status: 200, body: [] });
+});
+
+/** The access token in the page's session cookie (@supabase/ssr: base64-encoded JSON, maybe in chunks). */
+async function sessionToken(page: Page): Promise<string> {
+  const cookies = (await page.context().cookies()).filter((c) => /^sb-.*-auth-token(\.\d+)?$/.test(c.name));
+  cookies.sort((a, b) => a.name.localeCompare(b.name));
+  const encoded = cookies.map((c) => c.value).join('');
+  const session = JSON.parse(Buffer.from(encoded.replace(/^base64-/, ''), 'base64url').toString()) as {
+    access_token: string;
+  };
+  return session.access_token;
+}
+
+test('the board runs on ES256 access tokens that verify against the JWKS, through token refreshes', async ({
+  browser,
+}) => {
+  test.slow(); // waits for a refresh of the 20-second tokens
+  const north = await signIn(browser, 'dispatcher.north@example.com');
+  await expectLive(north);
+  const first = await sessionToken(north);
+  const jwks = createRemoteJWKSet(new URL(`${process.env.E2E_API_URL}/auth/v1/.well-known/jwks.json`));
+  const expected = process.env.E2E_JWT_ALGORITHM === 'HS256' ? 'HS256' : 'ES256';
+  expect(decodeProtectedHeader(first).alg).toBe(expected);
+  if (expected === 'ES256') {
+    const { payload } = await jwtVerify(first, jwks);
+    expect(payload).toMatchObject({ email: 'dispatcher.north@example.com', role: 'authenticated' });
+  }
+  // The app refreshes the 20-second token; the refreshed one is signed the same way, and the board stays live.
+  await expect.poll(() => sessionToken(north), { timeout: 40_000, intervals: [1000] }).not.toBe(first);
+  const refreshed = await sessionToken(north);
+  expect(decodeProtectedHeader(refreshed).alg).toBe(expected);
+  if (expected === 'ES256') await jwtVerify(refreshed, jwks);
+  await north.reload();
+  await expectLive(north);
+  await north.getByTestId('card-NOR-1001').click();
+  await expect(north.getByTestId('timeline')).toBeVisible();
 });
