@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --only startup,rest,realtime,app]
+// npm run bench [-- --json] [-- --only startup,rest,realtime,app,proxy]
 // Runs every benchmark one after another (each starts its own stack), then
 // prints one summary table; --json writes bench/results/latest.json.
 import { spawn } from 'node:child_process';
@@ -14,6 +14,7 @@ const BENCHES = [
   { name: 'rest', file: 'bench/rest/bench.ts', nodeArgs: [] },
   { name: 'realtime', file: 'bench/realtime/bench.ts', nodeArgs: ['--expose-gc'] },
   { name: 'app', file: 'bench/app/bench.ts', nodeArgs: [] },
+  { name: 'proxy', file: 'bench/proxy/bench.ts', nodeArgs: [] },
 ];
 
 async function main(): Promise<void> {
