@@ -1,8 +1,8 @@
 // `npm run stack` as a developer meets it: readable start, persistence between
-// runs, --reset, clean stop on SIGTERM, and clear errors for a taken port or an
-// unusable data folder.
+// runs (data and signing keys), --reset, clean stop on SIGTERM, and clear
+// errors for a taken port, an unusable data folder or a bad key setting.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,15 @@ async function startCli(env: Record<string, string>, args: string[] = []): Promi
   const ports = { DEVSTACK_API_PORT: String(await freePort()), DEVSTACK_DB_PORT: String(await freePort()) };
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: '', NO_COLOR: '1', ...ports, ...env },
+    // Keys in the test's folder too, never the repository's .devstack/.
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      NO_COLOR: '1',
+      DEVSTACK_SIGNING_KEYS_FILE: path.join(workDir, 'signing_keys.json'),
+      ...ports,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -82,11 +90,25 @@ describe('npm run stack', () => {
     { timeout: 60_000 },
     async () => {
       const port = await freePort();
-      const env = { DEVSTACK_DB_PORT: String(port), DEVSTACK_DATA_DIR: path.join(workDir, 'data') };
+      const keysFile = path.join(workDir, 'keys', 'signing_keys.json');
+      const env = {
+        DEVSTACK_DB_PORT: String(port),
+        DEVSTACK_DATA_DIR: path.join(workDir, 'data'),
+        DEVSTACK_SIGNING_KEYS_FILE: keysFile,
+        DEVSTACK_JWT_ALGORITHM: '',
+        DEVSTACK_JWT_KEYS: '',
+      };
 
       const first = await startCli(env);
       await ready(first);
       expect(first.output()).toContain(connectionUrl(port));
+      // What `supabase status` prints: the CLI's publishable and secret keys; then the signing key and JWKS.
+      expect(first.output()).toContain('Publishable key: sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH');
+      expect(first.output()).toContain('Secret key: sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz');
+      const [signingKey] = JSON.parse(await readFile(keysFile, 'utf8')) as { kid: string }[];
+      expect((await stat(keysFile)).mode & 0o777).toBe(0o600);
+      expect(first.output()).toContain(`JWT signing: ES256, kid ${signingKey.kid}`);
+      expect(first.output()).toMatch(/JWKS: http:\/\/127\.0\.0\.1:\d+\/auth\/v1\/\.well-known\/jwks\.json/);
       expect(first.output()).toContain('seeded demo data');
       expect(first.output()).toContain('dispatcher.north@example.com');
       const sql = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
@@ -102,6 +124,8 @@ describe('npm run stack', () => {
       const second = await startCli(env);
       await ready(second);
       expect(second.output()).toContain('migrations already up to date');
+      // The same key pair: tokens issued before the restart stay valid.
+      expect(second.output()).toContain(`JWT signing: ES256, kid ${signingKey.kid}`);
       expect(second.output()).not.toContain('seeded demo data');
       const again = postgres(connectionUrl(port), { max: 1, onnotice: () => {} });
       expect(
@@ -146,6 +170,19 @@ describe('npm run stack', () => {
     const run = await startCli({ DEVSTACK_DB_PORT: String(await freePort()), DEVSTACK_DATA_DIR: notAFolder });
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain("Cannot create the data folder's parent");
+  });
+
+  it('rejects a bad key setting with the variable named, before starting Postgres', async () => {
+    const port = await freePort();
+    const run = await startCli({
+      DEVSTACK_DB_PORT: String(port),
+      DEVSTACK_DATA_DIR: path.join(workDir, 'bad-keys'),
+      DEVSTACK_PUBLISHABLE_KEY: 'pk_test_123',
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('DEVSTACK_PUBLISHABLE_KEY: must look like sb_publishable_');
+    expect(run.output()).not.toContain('starting PostgreSQL');
+    expect(await portIsClosed(port)).toBe(true);
   });
 
   it('rejects an invalid port setting with the variable named', async () => {
