@@ -1,5 +1,8 @@
 // The app's reading of Supabase keys from the environment (lib/supabase/keys.ts):
 // which variable wins, and the message for every way a key can be wrong.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_PUBLISHABLE_KEY, DEFAULT_SECRET_KEY } from '@switchboard/devstack';
 import { describe, expect, it } from 'vitest';
 import {
   apiKeyKind,
@@ -36,9 +39,25 @@ describe('apiKeyKind', () => {
     ])
       expect(`${bad}: ${apiKeyKind(bad)}`).toBe(`${bad}: malformed`);
   });
+});
 
-  it('is the same as the dev stack default', () => {
-    expect(LOCAL_PUBLISHABLE_KEY).toBe(PUBLISHABLE);
+describe('the local keys', () => {
+  it('are the keys of the pinned Supabase CLI (2.117), in the app and the dev stack', async () => {
+    // The CLI's platform package (e.g. @supabase/cli-linux-x64) holds them in its binary.
+    const scope = path.resolve(import.meta.dirname, '../../node_modules/@supabase');
+    const platform = (await readdir(scope)).find((name) => name.startsWith('cli-'));
+    expect(platform, 'the supabase CLI platform package is installed (npm ci)').toBeDefined();
+    const binary = await readFile(path.join(scope, platform!, 'bin', 'supabase'));
+    const keys = (prefix: string) => [
+      ...new Set(binary.toString('latin1').match(new RegExp(`${prefix}[A-Za-z0-9_-]{20,}`, 'g'))),
+    ];
+    expect(keys('sb_publishable_')).toEqual([PUBLISHABLE]);
+    expect(keys('sb_secret_')).toEqual([SECRET]);
+    expect([LOCAL_PUBLISHABLE_KEY, DEFAULT_PUBLISHABLE_KEY, DEFAULT_SECRET_KEY]).toEqual([
+      PUBLISHABLE,
+      PUBLISHABLE,
+      SECRET,
+    ]);
   });
 });
 
