@@ -147,10 +147,9 @@ function signing(keys: StackKeys, apiUrl: string): string {
   if (keys.jwtAlgorithm === 'HS256')
     return `HS256 with the JWT secret ${dim('(legacy mode: DEVSTACK_JWT_ALGORITHM=HS256)')}`;
   const kid = keys.signingKeys.find(canSign)?.kid ?? '?';
-  const source =
-    keys.signingKeysSource && keys.signingKeysSource !== 'DEVSTACK_JWT_KEYS'
-      ? path.relative(projectRoot, keys.signingKeysSource)
-      : keys.signingKeysSource;
+  const file = keys.signingKeysSource ?? '';
+  const inProject = path.isAbsolute(file) && !path.relative(projectRoot, file).startsWith('..');
+  const source = inProject ? path.relative(projectRoot, file) : file;
   return `ES256, kid ${kid} ${dim(`(${source})`)}\n            JWKS: ${apiUrl}/auth/v1/.well-known/jwks.json`;
 }
 
