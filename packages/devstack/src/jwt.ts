@@ -51,9 +51,8 @@ export interface VerifyOptions {
 }
 
 export interface TokenVerifier {
+  /** ES256 mode accepts ES256 (a kid of the key set) and HS256 (the secret); HS256 mode, HS256 alone. */
   readonly algorithm: JwtAlgorithm;
-  /** Algorithms a token may carry: ES256 and HS256 in ES256 mode, HS256 alone in legacy mode. */
-  readonly validAlgorithms: readonly string[];
   /** The public keys, as GET /auth/v1/.well-known/jwks.json serves them (none in HS256 mode). */
   readonly jwks: { keys: PublicSigningJwk[] };
   /**
@@ -83,7 +82,6 @@ function createTokenVerifier(keys: StackKeys): TokenVerifier {
     imported.catch(() => {}); // surfaced when a token names this kid
     byKid.set(jwk.kid, imported);
   }
-  const validAlgorithms = keys.jwtAlgorithm === 'ES256' ? ['ES256', 'HS256'] : ['HS256'];
 
   async function keyFor(header: { alg?: unknown; kid?: unknown }): Promise<VerifyKey> {
     const { alg, kid } = header;
@@ -102,7 +100,6 @@ function createTokenVerifier(keys: StackKeys): TokenVerifier {
 
   return {
     algorithm: keys.jwtAlgorithm,
-    validAlgorithms,
     jwks: publicJwks(keys.signingKeys),
     async verify(token, options = {}) {
       if (token.split('.').length !== 3)
