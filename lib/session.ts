@@ -10,18 +10,29 @@ export interface CurrentUser {
   role: 'dispatcher' | 'driver';
 }
 
-/** The signed-in user with their profile, or null. Cached for one request. */
+/**
+ * The signed-in user with their profile, or null. Cached for one request.
+ * `getClaims()` verifies the access token locally against the project's JWKS
+ * (asymmetric keys), so a page render makes no Auth request; with legacy HS256
+ * tokens supabase-js falls back to asking Auth, as getUser() would.
+ */
 export const getCurrentUser = cache(async (): Promise<CurrentUser | null> => {
   const supabase = await createClient();
-  const { data: auth } = await supabase.auth.getUser();
-  if (!auth.user) return null;
+  const { data } = await supabase.auth.getClaims();
+  const claims = data?.claims;
+  if (!claims?.sub) return null;
   const { data: profile } = await supabase
     .from('profiles')
     .select('full_name, role')
-    .eq('id', auth.user.id)
+    .eq('id', claims.sub)
     .maybeSingle();
   if (!profile) return null;
-  return { id: auth.user.id, email: auth.user.email ?? '', name: profile.full_name, role: profile.role };
+  return {
+    id: claims.sub,
+    email: typeof claims.email === 'string' ? claims.email : '',
+    name: profile.full_name,
+    role: profile.role,
+  };
 });
 
 /** The signed-in user, or a redirect to /login. */

@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { DEFAULT_JWT_SECRET } from '@switchboard/devstack';
+import { metricValue } from '@switchboard/devstack/internals/testing/prometheus-text';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { baseUrl, expect, expectLive, signIn, test } from './fixtures';
 
@@ -128,4 +129,25 @@ test('the board runs on ES256 access tokens that verify against the JWKS, throug
   await expectLive(north);
   await north.getByTestId('card-NOR-1001').click();
   await expect(north.getByTestId('timeline')).toBeVisible();
+});
+
+test('a signed-in page render verifies the session locally: no Auth request on ES256 tokens', async ({ browser }) => {
+  const north = await signIn(browser, 'dispatcher.north@example.com');
+  await expectLive(north);
+  // GET requests to Auth are the ones a render could make (getUser, the JWKS); token
+  // refreshes of other open tabs are POSTs and do not count.
+  const authGets = async () =>
+    metricValue(await (await fetch(`${process.env.E2E_API_URL}/metrics`)).text(), 'switchboard_http_requests_total', {
+      service: 'auth',
+      method: 'GET',
+    });
+  await north.reload(); // warms the server's JWKS cache
+  const before = await authGets();
+  for (let i = 0; i < 3; i++) {
+    await north.reload();
+    await expect(north.getByRole('heading', { level: 1 }).or(north.getByTestId('card-NOR-1001')).first()).toBeVisible();
+  }
+  const during = (await authGets()) - before;
+  if (process.env.E2E_JWT_ALGORITHM === 'HS256') expect(during).toBeGreaterThanOrEqual(3);
+  else expect(during).toBe(0);
 });
