@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sql } from 'postgres';
 import type { RequestIdentity } from './auth';
 import type { RestConfig } from './config';
-import type { Preferences, Representation } from './headers';
+import type { MediaRequest, Preferences } from './headers';
 import type { SchemaCache } from './schema/cache';
-import type { RequestSettings } from './execute';
+import type { RequestSettings, TransactionOptions } from './execute';
 
 /** Everything a handler needs about one request. */
 export interface RequestContext {
@@ -17,6 +17,13 @@ export interface RequestContext {
   identity: RequestIdentity;
   settings: RequestSettings;
   prefs: Preferences;
-  accept: Representation;
+  media: MediaRequest;
   head: boolean;
+}
+
+/** How the request's transaction runs: read-only or not, its time zone, and whether it ends in ROLLBACK. */
+export function transactionOptions(rc: RequestContext, readOnly: boolean): TransactionOptions {
+  const txEnd = rc.cache.now().settings.txEnd;
+  const rollback = rc.prefs.tx === 'rollback' || (txEnd.startsWith('rollback') && rc.prefs.tx !== 'commit');
+  return { readOnly, timezone: rc.prefs.timezone, rollback };
 }

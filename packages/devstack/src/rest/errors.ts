@@ -1,5 +1,6 @@
 // PostgREST's error body ({ code, message, details, hint }) and its mapping of
-// SQLSTATE codes to HTTP statuses (PostgREST 12, src/PostgREST/Error.hs).
+// SQLSTATE codes to HTTP statuses (PostgREST 13, src/PostgREST/Error.hs).
+import { FuzzySet } from './schema/fuzzy';
 
 /** PostgREST's details: usually text; for PGRST201, the candidate relationships. */
 export type RestErrorDetails = string | Record<string, string>[] | null;
@@ -34,11 +35,14 @@ export function parseError(what: string, raw: string, details: string): RestErro
   return new RestError(400, 'PGRST100', `"failed to parse ${what} (${raw})"`, details);
 }
 
+/** PGRST204: a column to write that the relation does not have. */
 export function columnNotFound(table: string, column: string): RestError {
-  return new RestError(400, '42703', `column ${table}.${column} does not exist`);
+  return new RestError(400, 'PGRST204', `Could not find the '${column}' column of '${table}' in the schema cache`);
 }
 
-export function tableNotFound(schema: string, table: string, suggestion: string | null): RestError {
+/** PGRST205, with the closest table name (PostgREST's fuzzy match) as a hint. */
+export function tableNotFound(schema: string, table: string, tables: Iterable<string>): RestError {
+  const suggestion = new FuzzySet(tables).getOne(table);
   return new RestError(
     404,
     'PGRST205',
@@ -56,8 +60,27 @@ export function singularityError(rows: number): RestError {
   return new RestError(
     406,
     'PGRST116',
-    'JSON object requested, multiple (or no) rows returned',
+    'Cannot coerce the result to a single JSON object',
     `The result contains ${rows} rows`,
+  );
+}
+
+/** PGRST124: `Prefer: handling=strict, max-affected=n` and the write (or call) touched more rows. */
+export function maxAffectedError(rows: number): RestError {
+  return new RestError(
+    400,
+    'PGRST124',
+    'Query result exceeds max-affected preference constraint',
+    `The query affects ${rows} rows`,
+  );
+}
+
+/** PGRST128: max-affected with handling=strict on a function that does not return a set. */
+export function maxAffectedRpcError(): RestError {
+  return new RestError(
+    400,
+    'PGRST128',
+    'Function must return SETOF or TABLE when max-affected preference is used with handling=strict',
   );
 }
 
@@ -85,7 +108,7 @@ function statusOfSqlState(code: string, message: string, anonymous: boolean): nu
     '53400': 500,
     '57P01': 503,
     P0001: 400,
-    '42883': 404,
+    '42883': message.startsWith('function xmlagg(') ? 406 : 404,
     '42P01': 404,
     '42P17': 500,
   };
@@ -116,8 +139,10 @@ function statusOfSqlState(code: string, message: string, anonymous: boolean): nu
     ['XX', 500],
   ];
   for (const [prefix, status] of prefixes) if (code.startsWith(prefix)) return status;
-  const custom = /^PT(\d{3})$/.exec(code);
-  if (custom) return Number(custom[1]);
+  if (code.startsWith('PT')) {
+    const status = /^PT(\d{3})$/.exec(code);
+    return status ? Number(status[1]) : 500;
+  }
   return 400;
 }
 

@@ -6,12 +6,6 @@ import type { Sql, TransactionSql } from 'postgres';
 import type { RequestIdentity } from './auth';
 import type { RestConfig } from './config';
 
-export interface ResultRow {
-  total: string | number | null;
-  page: number;
-  body: string;
-}
-
 export interface RequestSettings {
   method: string;
   path: string;
@@ -26,15 +20,46 @@ export function requestSettings(req: IncomingMessage, path: string): RequestSett
   return { method: req.method ?? 'GET', path, headers };
 }
 
+/** Thrown to end a transaction with ROLLBACK while still answering with what it did. */
+class Rollback<T> extends Error {
+  constructor(readonly result: T) {
+    super('rolled back as requested');
+  }
+}
+
+export interface TransactionOptions {
+  readOnly: boolean;
+  /** `Prefer: timezone=…` (already checked against pg_timezone_names). */
+  timezone: string | null;
+  /** End with ROLLBACK (Prefer: tx=rollback, or pgrst.db_tx_end = rollback). */
+  rollback: boolean;
+}
+
 export async function inTransaction<T>(
   sql: Sql,
   config: RestConfig,
   identity: RequestIdentity,
   settings: RequestSettings,
-  readOnly: boolean,
+  options: TransactionOptions,
   work: (tx: TransactionSql) => Promise<T>,
 ): Promise<T> {
-  const result = await sql.begin(readOnly ? 'read only' : 'read write', async (tx) => {
+  try {
+    return await runInTransaction(sql, config, identity, settings, options, work);
+  } catch (err) {
+    if (err instanceof Rollback) return err.result as T;
+    throw err;
+  }
+}
+
+async function runInTransaction<T>(
+  sql: Sql,
+  config: RestConfig,
+  identity: RequestIdentity,
+  settings: RequestSettings,
+  options: TransactionOptions,
+  work: (tx: TransactionSql) => Promise<T>,
+): Promise<T> {
+  const result = await sql.begin(options.readOnly ? 'read only' : 'read write', async (tx) => {
     // Awaited before the statement, never pipelined with it: the client may
     // reorder a statement that needs a describe round trip ahead of this one,
     // which would run it without the caller's role.
@@ -42,7 +67,8 @@ export async function inTransaction<T>(
       `select set_config('search_path', $1, true), set_config('statement_timeout', $2, true),
               set_config('request.jwt.claims', $3, true), set_config('request.method', $4, true),
               set_config('request.path', $5, true), set_config('request.headers', $6, true),
-              set_config('request.cookies', '{}', true), set_config('role', $7, true)`,
+              set_config('request.cookies', '{}', true), set_config('role', $7, true),
+              set_config('timezone', coalesce($8, current_setting('timezone')), true)`,
       [
         config.searchPath,
         String(config.statementTimeoutMs),
@@ -51,19 +77,21 @@ export async function inTransaction<T>(
         settings.path,
         JSON.stringify(settings.headers),
         identity.role,
+        options.timezone,
       ],
       { prepare: false },
     );
-    return work(tx);
+    const done = await work(tx);
+    if (options.rollback) {
+      // As PostgREST: deferred constraints are checked before the rollback, so they still fail the request.
+      await tx.unsafe('SET CONSTRAINTS ALL IMMEDIATE');
+      throw new Rollback(done);
+    }
+    return done;
   });
   return result as T;
 }
 
-export async function runStatement(
-  tx: TransactionSql,
-  text: string,
-  values: (string | null)[],
-): Promise<{ rows: ResultRow[]; count: number }> {
-  const result = await tx.unsafe(text, values, { prepare: false });
-  return { rows: result as unknown as ResultRow[], count: result.count ?? 0 };
+export async function runStatement<R>(tx: TransactionSql, text: string, values: (string | null)[]): Promise<R[]> {
+  return (await tx.unsafe(text, values, { prepare: false })) as unknown as R[];
 }

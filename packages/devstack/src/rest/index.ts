@@ -11,10 +11,10 @@ import { fromPgError, isPgError, RestError, tableNotFound } from './errors';
 import { requestSettings } from './execute';
 import { callFunction } from './handlers/rpc';
 import { readTable } from './handlers/read';
-import { deleteRows, insertRows, updateRows } from './handlers/write';
-import { checkProfile, parseAccept, parsePrefer } from './headers';
+import { writeTable } from './handlers/write';
+import { checkProfile, negotiateMedia, parsePrefer } from './headers';
 import { send, sendError } from './response';
-import { closestName, SchemaCache } from './schema/cache';
+import { SchemaCache } from './schema/cache';
 
 type Route = { kind: 'root' } | { kind: 'table'; name: string } | { kind: 'rpc'; name: string };
 
@@ -34,10 +34,10 @@ export function createRestService(ctx: GatewayContext): Service {
   const config = readRestConfig(ctx.env);
   const cache = new SchemaCache(ctx.sql, config.schema);
   const verifier = tokenVerifier(ctx.keys);
-  // PostgREST's schema reload channel: `notify pgrst, 'reload schema'`.
+  // PostgREST's reload channel: `notify pgrst, 'reload schema'` (or 'reload config' for the pgrst.* settings).
   const listening = ctx.sql
     .listen('pgrst', (payload) => {
-      if (payload === '' || payload === 'reload schema') {
+      if (payload === '' || payload === 'reload schema' || payload === 'reload config') {
         cache.reload().catch((err: unknown) => console.error('[rest] schema reload failed', err));
       }
     })
@@ -57,6 +57,7 @@ export function createRestService(ctx: GatewayContext): Service {
         await describeRoot(res, cache, head);
         return;
       }
+      const snapshot = await cache.current();
       const rc: RequestContext = {
         sql: ctx.sql,
         config,
@@ -66,8 +67,11 @@ export function createRestService(ctx: GatewayContext): Service {
         url,
         identity,
         settings: requestSettings(req, `/${path.replace(/^\//, '')}`),
-        prefs: parsePrefer(req),
-        accept: parseAccept(req),
+        prefs: parsePrefer(req, {
+          allowTxOverride: snapshot.settings.txEnd.endsWith('allow-override'),
+          timezones: snapshot.timezones,
+        }),
+        media: negotiateMedia(req, snapshot.settings.planEnabled),
         head,
       };
       if (route.kind === 'rpc') {
@@ -75,17 +79,17 @@ export function createRestService(ctx: GatewayContext): Service {
         return;
       }
       const table = await cache.table(route.name);
-      if (!table) throw tableNotFound(config.schema, route.name, closestName(route.name, cache.tableNames()));
+      if (!table) throw tableNotFound(config.schema, route.name, cache.now().tables.keys());
       switch (req.method) {
         case 'GET':
         case 'HEAD':
           return await readTable(rc, table);
         case 'POST':
-          return await insertRows(rc, table);
+          return await writeTable(rc, table, 'insert');
         case 'PATCH':
-          return await updateRows(rc, table);
+          return await writeTable(rc, table, 'update');
         case 'DELETE':
-          return await deleteRows(rc, table);
+          return await writeTable(rc, table, 'delete');
         default:
           throw new RestError(405, 'PGRST117', `Unsupported HTTP method: ${req.method ?? ''}`);
       }
@@ -115,17 +119,17 @@ function toRestError(err: unknown, identity: RequestIdentity | null): RestError 
 async function describeRoot(res: ServerResponse, cache: SchemaCache, head: boolean): Promise<void> {
   const snapshot = await cache.current();
   const paths: Record<string, object> = { '/': {} };
-  for (const table of snapshot.tables) paths[`/${table.name}`] = {};
-  for (const fn of snapshot.functions) paths[`/rpc/${fn.name}`] = {};
+  for (const name of snapshot.tables.keys()) paths[`/${name}`] = {};
+  for (const name of snapshot.functions.keys()) paths[`/rpc/${name}`] = {};
   const definitions = Object.fromEntries(
-    snapshot.tables.map((t) => [
+    [...snapshot.tables.values()].map((t) => [
       t.name,
-      { type: 'object', properties: Object.fromEntries(t.columns.map((c) => [c.name, { format: c.type }])) },
+      { type: 'object', properties: Object.fromEntries(t.columns.map((c) => [c.name, { format: c.baseType }])) },
     ]),
   );
   const doc = {
     swagger: '2.0',
-    info: { title: 'Switchboard dev stack REST API', version: '12' },
+    info: { title: 'Switchboard dev stack REST API', version: '13' },
     basePath: '/rest/v1',
     paths,
     definitions,

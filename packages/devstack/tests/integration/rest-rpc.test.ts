@@ -60,10 +60,17 @@ describe('rpc', () => {
   it('returns a set of rows that select, filters, order and count apply to', async () => {
     const { data, count } = await db
       .rpc(`${fn}_items`, { min_qty: 2 }, { count: 'exact' })
-      .select('sku')
+      .select('sku, qty')
       .order('qty', { ascending: false });
-    expect(data).toEqual([{ sku: 'R-3' }, { sku: 'R-2' }]);
+    expect(data).toEqual([
+      { sku: 'R-3', qty: 3 },
+      { sku: 'R-2', qty: 2 },
+    ]);
     expect(count).toBe(2);
+    // As PostgREST 13, a call returns only the selected (and filtered) columns, so it orders by those only.
+    const unselected = await db.rpc(`${fn}_items`, { min_qty: 2 }).select('sku').order('qty');
+    expect(unselected.status).toBe(400);
+    expect(unselected.error?.code).toBe('42703');
     const single = await db.rpc(`${fn}_items`, { min_qty: 1 }).eq('sku', 'R-1').select('sku, qty').single();
     expect(single.data).toEqual({ sku: 'R-1', qty: 1 });
   });

@@ -99,10 +99,14 @@ describe('insert', () => {
       )
       .select(`body, item:${tables.items}(sku)`);
     expect(count).toBe(2);
-    expect(data).toEqual([
-      { body: 'n1', item: { sku: 'I-5' } },
-      { body: 'n2', item: { sku: 'I-5' } },
-    ]);
+    // Without an order, rows come in the order PostgREST's plan gives (here its hash join), not the body's.
+    expect(data).toHaveLength(2);
+    expect(data).toEqual(
+      expect.arrayContaining([
+        { body: 'n1', item: { sku: 'I-5' } },
+        { body: 'n2', item: { sku: 'I-5' } },
+      ]),
+    );
   });
 
   it('answers headers-only with a Location header for the new row', async () => {
@@ -136,13 +140,13 @@ describe('insert', () => {
 });
 
 describe('upsert', () => {
-  it('merges duplicates on the on_conflict column', async () => {
+  it('merges duplicates on the on_conflict column (200: nothing was inserted)', async () => {
     await db.from(tables.items).insert({ sku: 'U-1', qty: 1, title: 'first' });
     const { data, status } = await db
       .from(tables.items)
       .upsert({ sku: 'U-1', qty: 9 }, { onConflict: 'sku' })
       .select('sku, qty, title');
-    expect(status).toBe(201);
+    expect(status).toBe(200);
     expect(data).toEqual([{ sku: 'U-1', qty: 9, title: 'first' }]);
   });
 

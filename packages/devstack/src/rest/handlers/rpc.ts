@@ -1,51 +1,63 @@
-// rpc/<fn>: POST with JSON arguments, GET/HEAD with query-string arguments
-// (run read-only, so a volatile function cannot write through GET). Scalars
-// come back as JSON values, sets as arrays, composites through the select
-// shape (filters, order, embedding), void as 204.
-import { isJsonObject, readJsonBody, type JsonObject, type JsonValue } from '../body';
-import { invalidBody, RestError, singularityError } from '../errors';
-import { preferenceApplied } from '../headers';
-import { parseQueryParams } from '../query/params';
-import type { Table } from '../schema/introspect';
+// rpc/<fn>: POST with a JSON (or form, or for one unnamed parameter a raw)
+// body, GET/HEAD with query-string arguments, run read-only unless a POST
+// calls a volatile function. Results go through the same read plan as a
+// table (select, filters, order, embedding, counts); void answers 204; every
+// answer carries Content-Range, as PostgREST 13's.
+import { looksLikeObject, parseJson, payloadOf, readRequestBody, type RequestBody } from '../body';
+import { maxAffectedError, maxAffectedRpcError, RestError, singularityError } from '../errors';
+import { checkStrictPreferences, contentTypeOf, preferenceApplied } from '../headers';
+import { buildReadPlan, returnedColumns } from '../plan/read-plan';
+import { parseQueryParams, type QueryParams } from '../query/params';
 import { inTransaction, runStatement } from '../execute';
-import { ident, SqlParams } from '../sql/fragment';
-import { callFrom, inputArgs, resolveFunction } from '../sql/rpc';
-import { assertModifiersEmbedded, buildShape, newShapeContext } from '../sql/shape';
-import { shapedSelect } from '../sql/statements';
-import { rangeOf, send } from '../response';
-import type { RequestContext } from '../context';
-import { pageOf, totalOf } from './read';
+import { filterColumns } from '../sql/conditions';
+import { SqlParams } from '../sql/fragment';
+import { countQuery, readQuery } from '../sql/read-query';
+import { callSql, findFunction, type CallArgs, type Invocation } from '../sql/rpc';
+import { callStatement, type ResultRow } from '../sql/statements';
+import { send } from '../response';
+import { transactionOptions, type RequestContext } from '../context';
+import { bodyShapeOf, explain, outOfRange, pageOf, planWithFreshCache, queryContext, rangeOf } from './support';
 
-const reserved = new Set([
-  'select',
-  'order',
-  'limit',
-  'offset',
-  'and',
-  'or',
-  'not.and',
-  'not.or',
-  'columns',
-  'on_conflict',
-]);
+interface Call {
+  keys: Set<string>;
+  args: CallArgs;
+  invocation: Invocation;
+}
 
-async function argumentsOf(
-  rc: RequestContext,
-  name: string,
-): Promise<{ args: Record<string, JsonValue>; objectBody: boolean; argKeys: Set<string> }> {
-  if (rc.req.method === 'POST') {
-    const body = await readJsonBody(rc.req, rc.config.maxBodyBytes);
-    if (body === undefined) return { args: {}, objectBody: true, argKeys: new Set() };
-    if (!isJsonObject(body)) throw invalidBody('Empty or invalid json');
-    return { args: body, objectBody: true, argKeys: new Set() };
+function queryArgs(pairs: [string, string][]): Map<string, string | string[]> {
+  const values = new Map<string, string[]>();
+  for (const [key, value] of pairs) values.set(key, [...(values.get(key) ?? []), value]);
+  return values;
+}
+
+async function callOf(rc: RequestContext, query: QueryParams): Promise<Call> {
+  if (rc.req.method !== 'POST') {
+    const values = queryArgs(query.args);
+    return { keys: new Set(values.keys()), args: { kind: 'query', values }, invocation: 'get' };
   }
-  // GET: query parameters named like an argument of some overload are arguments; the rest filter the result.
-  const names = new Set((await rc.cache.functions(name)).flatMap((fn) => inputArgs(fn).map((a) => a.name)));
-  const args: JsonObject = {};
-  for (const [key, value] of rc.url.searchParams) {
-    if (names.has(key) && !reserved.has(key)) args[key] = value;
+  const body: RequestBody = await readRequestBody(rc.req, rc.config.maxBodyBytes, true);
+  if (body.kind === 'form') {
+    const values = queryArgs(body.params);
+    return { keys: new Set(values.keys()), args: { kind: 'query', values }, invocation: 'form' };
   }
-  return { args, objectBody: false, argKeys: new Set(Object.keys(args)) };
+  if (body.kind === 'raw') {
+    const text =
+      body.mime === 'application/octet-stream' ? `\\x${body.data.toString('hex')}` : body.data.toString('utf8');
+    return { keys: new Set(), args: { kind: 'raw', text }, invocation: body.mime };
+  }
+  if (query.columns) {
+    const args: CallArgs = { kind: 'json', body: body.text, isObject: looksLikeObject(body.text) };
+    return { keys: new Set(query.columns), args, invocation: 'json' };
+  }
+  // An empty body is `{}`; a JSON value that is neither object nor array counts as `[]` (as PostgREST).
+  const text = body.text.trim() === '' ? '{}' : body.text;
+  const payload = payloadOf(parseJson(text));
+  const raw = /^\s*[[{]/.test(text) ? text : payload.json;
+  return {
+    keys: new Set(payload.keys),
+    args: { kind: 'json', body: raw, isObject: payload.isObject },
+    invocation: 'json',
+  };
 }
 
 export async function callFunction(rc: RequestContext, name: string): Promise<void> {
@@ -53,61 +65,84 @@ export async function callFunction(rc: RequestContext, name: string): Promise<vo
   if (!['GET', 'HEAD', 'POST'].includes(method)) {
     throw new RestError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
   }
-  const { args, objectBody, argKeys } = await argumentsOf(rc, name);
-  const keys = Object.keys(args);
-  const { fn, singleJson } = await resolveFunction(rc.cache, name, keys, objectBody);
-  const query = parseQueryParams(rc.url.searchParams, argKeys);
-  const params = new SqlParams();
-  const alias = 'pgrst_call';
-  const from = callFrom(rc.cache.schema, params, fn, singleJson, args, keys, alias);
-  const count = rc.prefs.count !== null;
-
-  let text: string;
-  let page = { offset: 0, limit: 0 };
-  if (fn.returnKind === 'void') {
-    text = `select null::bigint as total, 1 as page, '' as body from ${from}`;
-  } else if (fn.returnKind === 'scalar') {
-    text = fn.returnsSet
-      ? `select null::bigint as total, count(*)::int as page, coalesce(json_agg(${ident(alias)}), '[]')::text as body from ${from}`
-      : `select null::bigint as total, 1 as page, to_json(${ident(alias)})::text as body from ${from}`;
-  } else {
-    const table: Table = (fn.returnTable ? rc.cache.tableNow(fn.returnTable) : null) ?? {
-      name: fn.name,
-      kind: 'f',
-      columns: fn.returnColumns,
-      primaryKey: [],
-      uniqueKeys: [],
-    };
-    const shapeCtx = newShapeContext(rc.cache, params, query.modifiers);
-    const shape = await buildShape(shapeCtx, table, query.select, '', alias);
-    assertModifiersEmbedded(shapeCtx);
-    if (fn.returnsSet) {
-      page = pageOf(rc, query.modifiers.get('') ?? { filters: [], order: [], limit: null, offset: null });
-      shape.limit = page.limit;
-      shape.offset = page.offset;
+  const query = parseQueryParams(rc.url.searchParams, { rpcRead: method !== 'POST' });
+  const call = await callOf(rc, query);
+  const fn = await findFunction(rc.cache, name, call.keys, call.invocation);
+  if (call.args.kind === 'query') {
+    // A non-variadic parameter repeated takes its last value.
+    const values = call.args.values;
+    for (const [key, list] of values) {
+      const param = fn.params.find((p) => p.name === key);
+      if (Array.isArray(list) && !param?.variadic) values.set(key, list[list.length - 1]);
     }
-    text = shapedSelect(shape, from, { count: count && fn.returnsSet, stripNulls: rc.accept.stripNulls });
   }
+  const rootName = fn.returnKind === 'composite' ? fn.returnTypeName : fn.name;
+  const rootTable =
+    fn.returnKind === 'composite' && rc.cache.now().tables.has(fn.returnTypeName) ? fn.returnTypeName : null;
+  const page = pageOf(rc, query.modifiers.get(''));
+  const plan = await planWithFreshCache(rc.cache, () =>
+    buildReadPlan({
+      cache: rc.cache,
+      root: { name: rootName, table: rootTable, source: true },
+      select: query.select,
+      modifiers: query.modifiers,
+      rootFiltersInPlan: true,
+      rootRange: page,
+      maxRows: rc.config.maxRows,
+    }),
+  );
+  checkStrictPreferences(rc.prefs);
+  const single = !fn.returnsSet;
+  if (rc.prefs.handling === 'strict' && rc.prefs.maxAffected !== null && single) throw maxAffectedRpcError();
 
-  const readOnly = method !== 'POST';
-  const row = await inTransaction(rc.sql, rc.config, rc.identity, rc.settings, readOnly, async (tx) => {
-    const { rows } = await runStatement(tx, text, params.values);
-    const first = rows[0];
-    if (rc.accept.singular && fn.returnsSet && (first?.page ?? 0) !== 1) throw singularityError(first?.page ?? 0);
-    return first;
-  });
-  const headers = preferenceApplied(rc.prefs, ['count']);
+  const params = new SqlParams();
+  const filterNames = (query.modifiers.get('')?.filters ?? []).flatMap(filterColumns);
+  const cte = callSql(rc.cache.schema, params, fn, call.keys, call.args, returnedColumns(plan, filterNames));
+  const ctx = queryContext(rc.cache, params, fn.returnColumns);
+  const select = readQuery(ctx, plan);
+  const counting = rc.prefs.count === 'exact' || rc.prefs.count === 'estimated';
+  const count = counting ? countQuery(ctx, plan) : null;
+  const result: 'single-composite' | 'scalar' | 'setof-scalar' | 'rows' =
+    fn.returnKind === 'composite' ? (single ? 'single-composite' : 'rows') : single ? 'scalar' : 'setof-scalar';
+  const statement = callStatement(cte, select, count, bodyShapeOf(rc.media, { result, none: rc.head }), single);
+  const readOnly = method !== 'POST' || fn.volatility !== 'v';
+  const media = rc.media;
+
+  const outcome = await inTransaction(
+    rc.sql,
+    rc.config,
+    rc.identity,
+    rc.settings,
+    transactionOptions(rc, readOnly),
+    async (tx) => {
+      if (media.kind === 'plan')
+        return { kind: 'plan' as const, plan: await explain(tx, media, statement, params.values) };
+      const [row] = await runStatement<ResultRow>(tx, statement, params.values);
+      const rows = Number(row?.page ?? 0);
+      if (media.singular && rows !== 1) throw singularityError(rows);
+      if (rc.prefs.handling === 'strict' && rc.prefs.maxAffected !== null && rows > rc.prefs.maxAffected)
+        throw maxAffectedError(rows);
+      return {
+        kind: 'rows' as const,
+        row,
+        rows,
+        total: row?.total === null || row?.total === undefined ? null : Number(row.total),
+      };
+    },
+  );
+  if (outcome.kind === 'plan') {
+    send(rc.res, 200, outcome.plan, {}, rc.head, contentTypeOf(media));
+    return;
+  }
+  const { status, contentRange } = rangeOf(page.offset, outcome.rows, outcome.total);
+  const headers = {
+    ...preferenceApplied(rc.prefs, ['count', 'tx', 'handling', 'timezone', 'maxAffected']),
+    'content-range': contentRange,
+  };
   if (fn.returnKind === 'void') {
-    send(rc.res, 204, null, headers, rc.head);
+    send(rc.res, 204, null, headers);
     return;
   }
-  let body = row?.body ?? 'null';
-  const unwrap = fn.returnKind === 'composite' && (!fn.returnsSet || rc.accept.singular);
-  if (unwrap) body = body === '[]' ? 'null' : body.slice(1, -1).trim();
-  if (fn.returnKind === 'composite' && fn.returnsSet && !rc.accept.singular) {
-    const { status, contentRange } = rangeOf(page.offset, row?.page ?? 0, totalOf(row));
-    send(rc.res, status === 416 ? 200 : status, body, { ...headers, 'content-range': contentRange }, rc.head);
-    return;
-  }
-  send(rc.res, 200, body, headers, rc.head);
+  if (status === 416) throw outOfRange(page.offset, outcome.total, contentRange);
+  send(rc.res, status, outcome.row?.body ?? 'null', headers, rc.head, contentTypeOf(media));
 }

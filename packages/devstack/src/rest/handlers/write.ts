@@ -1,185 +1,190 @@
-// POST (insert, upsert), PATCH and DELETE on a table, with Prefer return=
-// minimal | representation | headers-only, count=exact and single-object checks
-// (a failed check rolls the change back, as PostgREST does).
-import type { TransactionSql } from 'postgres';
-import { isJsonObject, readJsonBody, type JsonObject } from '../body';
-import { invalidBody, RestError, singularityError } from '../errors';
-import { preferenceApplied, type Preferences } from '../headers';
+// POST (insert, upsert), PATCH and DELETE on a table, as PostgREST 13 answers
+// them: the write in a `pgrst_source` CTE returning what the select needs,
+// Prefer return=minimal | representation | headers-only, resolution,
+// missing=default, count, tx, and max-affected with handling=strict (a write
+// that touches more rows is refused and rolled back, as are single-object
+// checks that fail).
+import { looksLikeObject, parseJson, payloadOf, readRequestBody } from '../body';
+import { columnNotFound, invalidBody, maxAffectedError, singularityError } from '../errors';
+import { checkStrictPreferences, contentTypeOf, preferenceApplied } from '../headers';
+import { buildReadPlan, returnedColumns, type ReadNode } from '../plan/read-plan';
 import { parseQueryParams, type QueryParams } from '../query/params';
-import type { SelectItem } from '../query/select';
-import type { Table } from '../schema/introspect';
+import type { Column, Table } from '../schema/introspect';
 import { inTransaction, runStatement } from '../execute';
+import { filterSql } from '../sql/conditions';
 import { SqlParams } from '../sql/fragment';
-import { assertModifiersEmbedded, buildShape, newShapeContext } from '../sql/shape';
-import {
-  deleteCommand,
-  insertCommand,
-  mutationConditions,
-  mutationStatement,
-  returningAll,
-  returningAllInsert,
-  updateCommand,
-} from '../sql/statements';
+import { qiSql, readQuery } from '../sql/read-query';
+import { writeStatement, type ResultRow } from '../sql/statements';
+import { deleteSql, insertSql, locationSql, updateSql, type JsonBody } from '../sql/write-query';
 import { send } from '../response';
-import type { RequestContext } from '../context';
+import { transactionOptions, type RequestContext } from '../context';
+import { bodyShapeOf, explain, planWithFreshCache, queryContext } from './support';
 
-function columnMissing(table: Table, column: string): RestError {
-  return new RestError(400, 'PGRST204', `Could not find the '${column}' column of '${table.name}' in the schema cache`);
+type Write = 'insert' | 'update' | 'delete';
+
+interface Payload {
+  body: JsonBody;
+  keys: string[];
 }
 
-async function checkColumns(rc: RequestContext, table: Table, columns: string[]): Promise<Table> {
-  const checked = await rc.cache.ensureColumns(table, columns);
-  if (checked.missing.length > 0) throw columnMissing(table, checked.missing[0]);
-  return checked.table;
-}
-
-interface Outcome {
-  rows: number;
-  body: string | null;
-}
-
-/** Runs the command, shaped by the select when a representation is wanted. */
-async function runMutation(
-  rc: RequestContext,
-  table: Table,
-  query: QueryParams,
-  params: SqlParams,
-  command: (returning: string) => string,
-  returningStar: string,
-): Promise<Outcome> {
-  const wantsBody = rc.prefs.return === 'representation';
-  const wantsKeys = rc.prefs.return === 'headers-only' && table.primaryKey.length > 0;
-  let text: string;
-  if (wantsBody || wantsKeys) {
-    const select: SelectItem[] = wantsBody
-      ? query.select
-      : table.primaryKey.map((name) => ({ kind: 'column', field: { name, path: [] }, alias: null, cast: null }));
-    const shapeCtx = newShapeContext(
-      rc.cache,
-      params,
-      new Map([
-        ['', { filters: [], order: [], limit: null, offset: null }],
-        ...[...query.modifiers].filter(([path]) => path !== ''),
-      ]),
-    );
-    const shape = await buildShape(shapeCtx, table, select);
-    assertModifiersEmbedded(shapeCtx);
-    text = mutationStatement(command(returningStar), shape, { count: false, stripNulls: rc.accept.stripNulls }).text;
-  } else {
-    text = command('');
+async function readPayload(rc: RequestContext, query: QueryParams): Promise<Payload> {
+  const body = await readRequestBody(rc.req, rc.config.maxBodyBytes, false);
+  if (body.kind === 'form') {
+    const object = Object.fromEntries(body.params);
+    return { body: { json: JSON.stringify(object), isObject: true }, keys: Object.keys(object) };
   }
-  return inTransaction(rc.sql, rc.config, rc.identity, rc.settings, false, async (tx: TransactionSql) => {
-    const result = await runStatement(tx, text, params.values);
-    const outcome: Outcome =
-      wantsBody || wantsKeys
-        ? { rows: result.rows[0]?.page ?? 0, body: result.rows[0]?.body ?? '[]' }
-        : { rows: result.count, body: null };
-    if (rc.accept.singular && outcome.rows !== 1) throw singularityError(outcome.rows);
-    return outcome;
+  if (body.kind === 'raw') throw invalidBody(`Content-Type not acceptable: ${body.mime}`);
+  if (query.columns) return { body: { json: body.text, isObject: looksLikeObject(body.text) }, keys: query.columns };
+  const payload = payloadOf(parseJson(body.text));
+  return { body: { json: payload.json, isObject: payload.isObject }, keys: payload.keys };
+}
+
+/** The body's columns, sorted by name as PostgREST resolves them; PGRST204 for one the table lacks. */
+async function typedColumns(rc: RequestContext, table: Table, keys: string[]): Promise<Column[]> {
+  const fresh = await rc.cache.withColumns(table, keys);
+  return [...new Set(keys)].sort().map((key) => {
+    const column = fresh.columns.find((c) => c.name === key);
+    if (!column) throw columnNotFound(table.name, key);
+    return column;
   });
 }
 
-function respond(rc: RequestContext, table: Table, outcome: Outcome, created: boolean): void {
-  const headers: Record<string, string> = {
-    ...preferenceApplied(rc.prefs, ['return', 'count', 'resolution', 'missing'] as (keyof Preferences)[]),
-    'content-range': `*/${rc.prefs.count ? outcome.rows : '*'}`,
-  };
-  if (rc.prefs.return === 'representation' && outcome.body !== null) {
-    const body = rc.accept.singular ? outcome.body.slice(1, -1).trim() : outcome.body;
-    send(rc.res, created ? 201 : 200, body, headers);
+function rootConditions(rc: RequestContext, params: SqlParams, table: Table, query: QueryParams): string[] {
+  const filters = query.modifiers.get('')?.filters ?? [];
+  const target = { schema: rc.cache.schema, name: table.name };
+  const ctx = queryContext(rc.cache, params);
+  const qualifier = qiSql(target);
+  const rootNode = { table: table.name, depth: 0 } as ReadNode;
+  return filters.map((f) => filterSql({ params, qualifier, typeOf: (name) => ctx.typeOf(rootNode, name) }, f));
+}
+
+export async function writeTable(rc: RequestContext, table: Table, write: Write): Promise<void> {
+  const query = parseQueryParams(rc.url.searchParams);
+  const payload = write === 'delete' ? null : await readPayload(rc, query);
+  const plan = await planWithFreshCache(rc.cache, () =>
+    buildReadPlan({
+      cache: rc.cache,
+      root: { name: table.name, table: table.name, source: true },
+      select: query.select,
+      modifiers: query.modifiers,
+      rootFiltersInPlan: false,
+      rootRange: null,
+      maxRows: null,
+    }),
+  );
+  const columns = payload ? await typedColumns(rc, table, payload.keys) : [];
+  checkStrictPreferences(rc.prefs);
+
+  const params = new SqlParams();
+  const representation = rc.prefs.return === 'representation';
+  const headersOnly = rc.prefs.return === 'headers-only';
+  const returning = representation || headersOnly ? returnedColumns(plan, table.primaryKey) : [];
+  const target = { schema: rc.cache.schema, name: table.name };
+  const defaults = rc.prefs.missing === 'default';
+  const conflictColumns = query.onConflict ?? table.primaryKey;
+  const merge = write === 'insert' && rc.prefs.resolution === 'merge-duplicates';
+  let mutation: string;
+  if (write === 'insert' && payload) {
+    mutation = insertSql(params, {
+      target,
+      columns,
+      body: payload.body,
+      onConflict: rc.prefs.resolution
+        ? { action: rc.prefs.resolution === 'merge-duplicates' ? 'merge' : 'ignore', columns: conflictColumns }
+        : null,
+      defaults,
+      returning,
+    });
+  } else if (write === 'update' && payload) {
+    mutation = updateSql(
+      params,
+      target,
+      columns,
+      payload.body,
+      defaults,
+      rootConditions(rc, params, table, query),
+      returning,
+    );
+  } else {
+    mutation = deleteSql(target, rootConditions(rc, params, table, query), returning);
+  }
+  const select = representation ? readQuery(queryContext(rc.cache, params), plan) : null;
+  const location = write === 'insert' && headersOnly ? locationSql(table.primaryKey) : null;
+  const statement = writeStatement(mutation, select, bodyShapeOf(rc.media, { none: !representation }), {
+    location,
+    countInserted: merge,
+  });
+  const media = rc.media;
+
+  const result = await inTransaction(
+    rc.sql,
+    rc.config,
+    rc.identity,
+    rc.settings,
+    transactionOptions(rc, false),
+    async (tx) => {
+      if (media.kind === 'plan')
+        return { kind: 'plan' as const, plan: await explain(tx, media, statement, params.values) };
+      const [row] = await runStatement<ResultRow>(tx, statement, params.values);
+      const rows = Number(row?.page ?? 0);
+      if (media.singular && rows !== 1) throw singularityError(rows);
+      if (
+        write !== 'insert' &&
+        rc.prefs.handling === 'strict' &&
+        rc.prefs.maxAffected !== null &&
+        rows > rc.prefs.maxAffected
+      ) {
+        throw maxAffectedError(rows);
+      }
+      return { kind: 'rows' as const, row, rows };
+    },
+  );
+  if (result.kind === 'plan') {
+    send(rc.res, 200, result.plan, {}, false, contentTypeOf(media));
     return;
   }
-  if (rc.prefs.return === 'headers-only' && outcome.body !== null) {
-    const [first] = JSON.parse(outcome.body) as JsonObject[];
-    if (first) {
-      const filters = table.primaryKey.map(
-        (k) => `${encodeURIComponent(k)}=eq.${encodeURIComponent(String(first[k]))}`,
-      );
-      headers.location = `/${encodeURIComponent(table.name)}?${filters.join('&')}`;
+  const counted = rc.prefs.count === 'exact' || rc.prefs.count === 'estimated';
+  const headers: Record<string, string> = {};
+  if (write === 'insert') {
+    const resolutionApplies = table.primaryKey.length > 0 || query.onConflict !== null;
+    Object.assign(
+      headers,
+      preferenceApplied(rc.prefs, [
+        ...(resolutionApplies ? (['resolution'] as const) : []),
+        'missing',
+        'return',
+        'count',
+        'tx',
+        'handling',
+        'timezone',
+      ]),
+    );
+    const location = result.row?.location ?? [];
+    if (location.length > 0) {
+      const pairs = location.map((kv) => {
+        const eq = kv.indexOf('=');
+        return `${encodeURIComponent(kv.slice(0, eq))}=${encodeURIComponent(kv.slice(eq + 1))}`;
+      });
+      headers.location = `/${table.name}?${pairs.join('&')}`;
     }
+    headers['content-range'] = `*/${counted ? result.rows : '*'}`;
+  } else {
+    const applied =
+      write === 'update'
+        ? (['return', 'count', 'tx', 'missing', 'handling', 'timezone', 'maxAffected'] as const)
+        : (['return', 'count', 'tx', 'handling', 'timezone', 'maxAffected'] as const);
+    Object.assign(headers, preferenceApplied(rc.prefs, [...applied]));
+    const total = counted ? result.rows : null;
+    headers['content-range'] =
+      write === 'update' && result.rows > 0 && total !== 0
+        ? `0-${result.rows - 1}/${total ?? '*'}`
+        : `*/${total ?? '*'}`;
   }
-  send(rc.res, created ? 201 : 204, null, headers);
-}
-
-export async function insertRows(rc: RequestContext, table: Table): Promise<void> {
-  const query = parseQueryParams(rc.url.searchParams);
-  const body = await readJsonBody(rc.req, rc.config.maxBodyBytes);
-  const rows = Array.isArray(body) ? body : [body];
-  if (body === undefined || !rows.every(isJsonObject)) throw invalidBody('Empty or invalid json');
-  const objects = rows as JsonObject[];
-  let columns = query.columns;
-  if (!columns) {
-    columns = Object.keys(objects[0] ?? {});
-    const signature = [...columns].sort().join('\u0000');
-    if (objects.some((o) => Object.keys(o).sort().join('\u0000') !== signature))
-      throw invalidBody('All object keys must match');
-  }
-  table = await checkColumns(rc, table, columns);
-
-  let onConflict: { columns: string[]; action: 'merge' | 'ignore' } | null = null;
-  if (rc.prefs.resolution) {
-    const keys = query.onConflict ?? table.primaryKey;
-    if (keys.length === 0)
-      throw new RestError(
-        400,
-        'PGRST100',
-        '"failed to parse on_conflict parameter"',
-        `'${table.name}' has no primary key; name the conflict columns with on_conflict`,
-      );
-    table = await checkColumns(rc, table, keys);
-    onConflict = { columns: keys, action: rc.prefs.resolution === 'merge-duplicates' ? 'merge' : 'ignore' };
-  }
-  const params = new SqlParams();
-  const spec = { table, columns, missingDefault: rc.prefs.missing === 'default', onConflict };
-  const bodyJson = JSON.stringify(objects);
-  const outcome = await runMutation(
-    rc,
-    table,
-    query,
-    params,
-    (returning) => insertCommand(rc.cache.schema, params, spec, bodyJson, returning),
-    returningAllInsert,
-  );
-  respond(rc, table, outcome, true);
-}
-
-export async function updateRows(rc: RequestContext, table: Table): Promise<void> {
-  const query = parseQueryParams(rc.url.searchParams);
-  const body = await readJsonBody(rc.req, rc.config.maxBodyBytes);
-  if (!isJsonObject(body)) throw invalidBody('Empty or invalid json');
-  const columns = Object.keys(body);
-  table = await checkColumns(rc, table, columns);
-  if (columns.length === 0) {
-    respond(rc, table, { rows: 0, body: '[]' }, false);
+  const inserted = result.row?.inserted;
+  const status = write === 'insert' ? (merge && (inserted ?? 0) <= 0 ? 200 : 201) : representation ? 200 : 204;
+  if (representation) {
+    send(rc.res, status, result.row?.body ?? '[]', headers, false, contentTypeOf(media));
     return;
   }
-  const params = new SqlParams();
-  const root = query.modifiers.get('') ?? { filters: [], order: [], limit: null, offset: null };
-  const conditions = await mutationConditions(rc.cache, params, table, root);
-  const bodyJson = JSON.stringify(body);
-  const outcome = await runMutation(
-    rc,
-    table,
-    query,
-    params,
-    (returning) => updateCommand(rc.cache.schema, params, table, columns, bodyJson, conditions, returning),
-    returningAll,
-  );
-  respond(rc, table, outcome, false);
-}
-
-export async function deleteRows(rc: RequestContext, table: Table): Promise<void> {
-  const query = parseQueryParams(rc.url.searchParams);
-  const params = new SqlParams();
-  const root = query.modifiers.get('') ?? { filters: [], order: [], limit: null, offset: null };
-  const conditions = await mutationConditions(rc.cache, params, table, root);
-  const outcome = await runMutation(
-    rc,
-    table,
-    query,
-    params,
-    (returning) => deleteCommand(rc.cache.schema, table, conditions, returning),
-    returningAll,
-  );
-  respond(rc, table, outcome, false);
+  send(rc.res, status, null, headers);
 }

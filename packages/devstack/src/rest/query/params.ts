@@ -20,6 +20,8 @@ export interface QueryParams {
   modifiers: Map<string, Modifiers>;
   columns: string[] | null;
   onConflict: string[] | null;
+  /** GET/HEAD on a function: parameters whose value is not an operation are its arguments. */
+  args: [string, string][];
 }
 
 const rootOnly = new Set(['select', 'columns', 'on_conflict']);
@@ -28,10 +30,14 @@ export function emptyModifiers(): Modifiers {
   return { filters: [], order: [], limit: null, offset: null };
 }
 
+const operation =
+  /^(not\.)?(eq|neq|gt|gte|lt|lte|like|ilike|match|imatch|cs|cd|ov|sl|sr|nxr|nxl|adj|isdistinct|in|is|(?:fts|plfts|phfts|wfts)(?:\([^()]*\))?|(?:eq|gt|gte|lt|lte|like|ilike|match|imatch)\((?:any|all)\))\./;
+
 /**
- * @param skip names that are not filters (e.g. the arguments of a function called with GET)
+ * @param options.rpcRead a function called with GET: as PostgREST, a parameter
+ *   whose value does not start with an operator (`eq.`, `in.` …) is an argument.
  */
-export function parseQueryParams(search: URLSearchParams, skip: ReadonlySet<string> = new Set()): QueryParams {
+export function parseQueryParams(search: URLSearchParams, options: { rpcRead?: boolean } = {}): QueryParams {
   const modifiers = new Map<string, Modifiers>([['', emptyModifiers()]]);
   const at = (path: string): Modifiers => {
     let found = modifiers.get(path);
@@ -41,9 +47,9 @@ export function parseQueryParams(search: URLSearchParams, skip: ReadonlySet<stri
   let select: SelectItem[] = [{ kind: 'star' }];
   let columns: string[] | null = null;
   let onConflict: string[] | null = null;
+  const args: [string, string][] = [];
 
   for (const [key, value] of search) {
-    if (skip.has(key)) continue;
     if (rootOnly.has(key)) {
       if (key === 'select') select = parseSelect(value);
       else if (key === 'columns') columns = parseNameList('columns', value);
@@ -62,12 +68,14 @@ export function parseQueryParams(search: URLSearchParams, skip: ReadonlySet<stri
       at(segments.slice(0, -1).join('.')).limit = parseCount('limit', value);
     } else if (last === 'offset') {
       at(segments.slice(0, -1).join('.')).offset = parseCount('offset', value);
+    } else if (options.rpcRead && !operation.test(value)) {
+      args.push([key, value]);
     } else {
       const { path, field } = splitFilterKey(key);
       at(path).filters.push(parseFieldFilter(field, value));
     }
   }
-  return { select, modifiers, columns, onConflict };
+  return { select, modifiers, columns, onConflict, args };
 }
 
 /** `driver.full_name` → path 'driver', field full_name; `record->>status` → root. */

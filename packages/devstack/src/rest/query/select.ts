@@ -108,5 +108,7 @@ function parseEmbed(text: string, open: number, alias: string | null, spread: bo
     if (!name || name.rest !== '' || hint) throw new SyntaxProblem(`invalid embed hint in "${original}"`);
     hint = name.name;
   }
-  return { kind: 'embed', relation: relation.name, alias, hint, joinType, spread, children: parseList(inner) };
+  // An empty list (`users()`) selects nothing: the embed filters but is left out of the output.
+  const children = inner.trim() === '' ? [] : parseList(inner);
+  return { kind: 'embed', relation: relation.name, alias, hint, joinType, spread, children };
 }

@@ -1,21 +1,73 @@
-// The schema cache: what PostgREST calls its view of the exposed schema. Every
-// identifier in a request is looked up here before it reaches SQL. It reloads
-// on `NOTIFY pgrst, 'reload schema'` and, once, when a lookup misses (a table
-// created a moment ago should not need a restart).
+// The schema cache: what PostgREST calls its view of the exposed schema. It
+// reloads on `NOTIFY pgrst, 'reload schema'` (and 'reload config', which
+// re-reads the in-database settings) and, once, when a lookup misses but the
+// catalog has the name now (a table created a moment ago should not need a
+// restart).
 import type { Sql } from 'postgres';
-import {
-  introspect,
-  type CatalogSnapshot,
-  type Column,
-  type DbFunction,
-  type ForeignKey,
-  type Table,
-} from './introspect';
+import { introspect, type Column, type DbFunction, type DbSettings, type Table } from './introspect';
+import { buildRelationships, type RelationshipMap } from './relationships';
+import { viewKeyDependencies } from './view-keys';
+
+export interface Snapshot {
+  tables: Map<string, Table>;
+  relationships: RelationshipMap;
+  /** Overloads by name, in PostgREST's order (fewer parameters first). */
+  functions: Map<string, DbFunction[]>;
+  /** Functions over a table's row type, by table then name: their return types. */
+  computedFields: Map<string, Map<string, string>>;
+  roles: Set<string>;
+  timezones: Set<string>;
+  settings: DbSettings;
+}
+
+function compareFunctions(a: DbFunction, b: DbFunction): number {
+  if (a.params.length !== b.params.length) return a.params.length - b.params.length;
+  for (let i = 0; i < a.params.length; i++) {
+    const x = a.params[i];
+    const y = b.params[i];
+    for (const key of ['name', 'type', 'typeMaxLength'] as const) {
+      if (x[key] !== y[key]) return x[key] < y[key] ? -1 : 1;
+    }
+    if (x.required !== y.required) return Number(x.required) - Number(y.required);
+    if (x.variadic !== y.variadic) return Number(x.variadic) - Number(y.variadic);
+  }
+  return 0;
+}
+
+async function load(sql: Sql, schema: string): Promise<Snapshot> {
+  const rows = await introspect(sql, schema);
+  const deps = viewKeyDependencies(rows.views, rows.primaryKeys, rows.foreignKeys, [schema]);
+  const tables = rows.tables.map((t) => {
+    if (!t.isView) return t;
+    const primaryKey = deps
+      .filter((d) => d.kind === 'pk' && d.viewSchema === schema && d.view === t.name)
+      .flatMap((d) => d.columns.map((c) => c.viewColumns[0]));
+    return { ...t, primaryKey };
+  });
+  const functions = new Map<string, DbFunction[]>();
+  for (const fn of rows.functions) functions.set(fn.name, [...(functions.get(fn.name) ?? []), fn]);
+  for (const list of functions.values()) list.sort(compareFunctions);
+  const computedFields = new Map<string, Map<string, string>>();
+  for (const fn of rows.rowFunctions) {
+    if (fn.tableSchema !== schema) continue;
+    const byName = computedFields.get(fn.table) ?? new Map<string, string>();
+    byName.set(fn.name, fn.returnType);
+    computedFields.set(fn.table, byName);
+  }
+  return {
+    tables: new Map(tables.map((t) => [t.name, t])),
+    relationships: buildRelationships(schema, tables, rows.foreignKeys, deps, rows.rowFunctions),
+    functions,
+    computedFields,
+    roles: new Set(rows.roles),
+    timezones: rows.timezones,
+    settings: rows.settings,
+  };
+}
 
 export class SchemaCache {
-  private snapshot: CatalogSnapshot | null = null;
-  private loading: Promise<CatalogSnapshot> | null = null;
-  private tablesByName = new Map<string, Table>();
+  private snapshot: Snapshot | null = null;
+  private loading: Promise<Snapshot> | null = null;
 
   constructor(
     private readonly sql: Sql,
@@ -23,16 +75,15 @@ export class SchemaCache {
   ) {}
 
   /** The current snapshot, loading it on first use. */
-  async current(): Promise<CatalogSnapshot> {
+  async current(): Promise<Snapshot> {
     return this.snapshot ?? this.reload();
   }
 
-  reload(): Promise<CatalogSnapshot> {
+  reload(): Promise<Snapshot> {
     if (this.loading) return this.loading;
-    this.loading = introspect(this.sql, this.schema)
+    this.loading = load(this.sql, this.schema)
       .then((snapshot) => {
         this.snapshot = snapshot;
-        this.tablesByName = new Map(snapshot.tables.map((t) => [t.name, t]));
         return snapshot;
       })
       .finally(() => {
@@ -43,139 +94,88 @@ export class SchemaCache {
 
   /**
    * After a miss, asks the catalog (one cheap indexed query) whether the name
-   * exists now, and reloads only then: a table created a moment ago works
-   * without a restart, and a stream of requests for names that do not exist
-   * never turns into a stream of full catalog scans.
+   * exists now, and reloads only then: a stream of requests for names that do
+   * not exist never turns into a stream of full catalog scans.
    */
-  private async reloadIfCatalogHas(check: () => Promise<boolean>): Promise<boolean> {
-    if (!(await check())) return false;
-    await this.reload();
-    return true;
-  }
-
-  private async exists(query: Promise<{ found: boolean }[]>): Promise<boolean> {
+  private async reloadIfCatalogHas(query: Promise<{ found: boolean }[]>): Promise<Snapshot | null> {
     const [row] = await query;
-    return Boolean(row?.found);
+    return row?.found ? this.reload() : null;
   }
 
   async table(name: string): Promise<Table | null> {
-    await this.current();
-    const found = this.tablesByName.get(name);
+    const found = (await this.current()).tables.get(name);
     if (found) return found;
-    const appeared = await this.reloadIfCatalogHas(() =>
-      this.exists(this.sql<{ found: boolean }[]>`
-        select exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                       where n.nspname = ${this.schema} and c.relname = ${name}) as found`),
-    );
-    return appeared ? (this.tablesByName.get(name) ?? null) : null;
+    const fresh = await this.reloadIfCatalogHas(this.sql<{ found: boolean }[]>`
+      select exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                     where n.nspname = ${this.schema} and c.relname = ${name}) as found`);
+    return fresh?.tables.get(name) ?? null;
   }
 
-  /** Looks up columns; reloads once if the catalog has one the cache lacks. Returns the names still missing. */
-  async ensureColumns(table: Table, names: Iterable<string>): Promise<{ table: Table; missing: string[] }> {
-    const wanted = [...new Set(names)];
-    const missingIn = (t: Table) => wanted.filter((n) => !t.columns.some((c) => c.name === n));
-    const missing = missingIn(table);
-    if (missing.length === 0) return { table, missing };
-    const appeared = await this.reloadIfCatalogHas(() =>
-      this.exists(this.sql<{ found: boolean }[]>`
-        select exists (select 1 from pg_attribute a join pg_class c on c.oid = a.attrelid
-                       join pg_namespace n on n.oid = c.relnamespace
-                       where n.nspname = ${this.schema} and c.relname = ${table.name}
-                         and a.attname = any(${missing}::text[]) and a.attnum > 0 and not a.attisdropped) as found`),
+  /** The table as the catalog has it now if it gained one of `names` since the cache loaded. */
+  async withColumns(table: Table, names: Iterable<string>): Promise<Table> {
+    const missing = [...new Set(names)].filter(
+      (n) => !table.columns.some((c) => c.name === n) && !this.computedField(table.name, n),
     );
-    const fresh = appeared ? this.tablesByName.get(table.name) : undefined;
-    return fresh ? { table: fresh, missing: missingIn(fresh) } : { table, missing };
+    if (missing.length === 0) return table;
+    const fresh = await this.reloadIfCatalogHas(this.sql<{ found: boolean }[]>`
+      select exists (select 1 from pg_attribute a join pg_class c on c.oid = a.attrelid
+                     join pg_namespace n on n.oid = c.relnamespace
+                     where n.nspname = ${this.schema} and c.relname = ${table.name}
+                       and a.attname = any(${missing}::text[]) and a.attnum > 0 and not a.attisdropped) as found`);
+    return fresh?.tables.get(table.name) ?? table;
   }
 
   async functions(name: string): Promise<DbFunction[]> {
-    const snapshot = await this.current();
-    const found = snapshot.functions.filter((f) => f.name === name);
-    if (found.length > 0) return found;
-    const appeared = await this.reloadIfCatalogHas(() =>
-      this.exists(this.sql<{ found: boolean }[]>`
-        select exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-                       where n.nspname = ${this.schema} and p.proname = ${name}) as found`),
-    );
-    return appeared ? (this.snapshot?.functions ?? []).filter((f) => f.name === name) : [];
+    const found = (await this.current()).functions.get(name);
+    if (found) return found;
+    const fresh = await this.reloadIfCatalogHas(this.sql<{ found: boolean }[]>`
+      select exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                     where n.nspname = ${this.schema} and p.proname = ${name}) as found`);
+    return fresh?.functions.get(name) ?? [];
   }
 
-  /** Reloads if the catalog has more foreign keys between two tables than the cache knows. */
-  async refreshRelationships(a: string, b: string): Promise<boolean> {
-    const known = this.foreignKeys().filter(
-      (fk) => (fk.table === a && fk.refTable === b) || (fk.table === b && fk.refTable === a),
-    ).length;
-    return this.reloadIfCatalogHas(async () => {
-      const [row] = await this.sql<{ count: number }[]>`
-        select count(*)::int as count from pg_constraint con
-        join pg_class cl on cl.oid = con.conrelid join pg_namespace n on n.oid = cl.relnamespace
-        join pg_class fcl on fcl.oid = con.confrelid join pg_namespace fn on fn.oid = fcl.relnamespace
-        where con.contype = 'f' and n.nspname = ${this.schema} and fn.nspname = ${this.schema}
-          and ((cl.relname = ${a} and fcl.relname = ${b}) or (cl.relname = ${b} and fcl.relname = ${a}))`;
-      return (row?.count ?? 0) > known;
-    });
+  /** Reloads when the catalog's relationships may have changed (foreign keys, views, functions). */
+  async reloadIfRelationshipsChanged(): Promise<boolean> {
+    const before = this.snapshot;
+    const [row] = await this.sql<{ fingerprint: string }[]>`
+      select concat_ws(':',
+        (select count(*) from pg_constraint where contype = 'f'),
+        (select count(*) from pg_rewrite),
+        (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = ${this.schema}),
+        (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = ${this.schema})) as fingerprint`;
+    if (before && row?.fingerprint === this.fingerprint) return false;
+    this.fingerprint = row?.fingerprint ?? null;
+    await this.reload();
+    return true;
+  }
+  private fingerprint: string | null = null;
+
+  now(): Snapshot {
+    if (!this.snapshot) throw new Error('schema cache used before it was loaded');
+    return this.snapshot;
   }
 
-  tableNow(name: string): Table | null {
-    return this.tablesByName.get(name) ?? null;
+  /** The column of an exposed relation, or undefined. */
+  column(table: string, name: string): Column | undefined {
+    return this.snapshot?.tables.get(table)?.columns.find((c) => c.name === name);
   }
 
-  foreignKeys(): ForeignKey[] {
-    return this.snapshot?.foreignKeys ?? [];
-  }
-
-  tableNames(): string[] {
-    return [...this.tablesByName.keys()];
-  }
-
-  functionNames(): string[] {
-    return [...new Set((this.snapshot?.functions ?? []).map((f) => f.name))];
+  /** The return type of a computed field (a function of `table`'s row type), or undefined. */
+  computedField(table: string, name: string): string | undefined {
+    return this.snapshot?.computedFields.get(table)?.get(name);
   }
 
   async roleExists(role: string): Promise<boolean> {
-    return this.exists(this.sql<{ found: boolean }[]>`
-      select exists (select 1 from pg_roles where rolname = ${role}) as found`);
+    const [row] = await this.sql<{ found: boolean }[]>`
+      select exists (select 1 from pg_roles where rolname = ${role}) as found`;
+    return Boolean(row?.found);
   }
 
   async roleAllowed(role: string): Promise<boolean> {
-    const snapshot = await this.current();
-    if (snapshot.roles.includes(role)) return true;
-    const appeared = await this.reloadIfCatalogHas(() =>
-      this.exists(this.sql<{ found: boolean }[]>`
-        select exists (select 1 from pg_roles r where r.rolname = ${role}
-                       and pg_has_role('authenticator', r.oid, 'member')) as found`),
-    );
-    return appeared && (this.snapshot?.roles.includes(role) ?? false);
+    if ((await this.current()).roles.has(role)) return true;
+    const fresh = await this.reloadIfCatalogHas(this.sql<{ found: boolean }[]>`
+      select exists (select 1 from pg_roles r where r.rolname = ${role}
+                     and pg_has_role('authenticator', r.oid, 'member')) as found`);
+    return fresh?.roles.has(role) ?? false;
   }
-}
-
-export function findColumn(table: Table, name: string): Column | undefined {
-  return table.columns.find((c) => c.name === name);
-}
-
-/** The closest name by edit distance, if it is close enough to be a likely typo. */
-export function closestName(name: string, candidates: string[]): string | null {
-  let best: string | null = null;
-  let bestScore = 0;
-  for (const candidate of candidates) {
-    const distance = levenshtein(name.toLowerCase(), candidate.toLowerCase());
-    const score = 1 - distance / Math.max(name.length, candidate.length);
-    if (score > bestScore) {
-      best = candidate;
-      bestScore = score;
-    }
-  }
-  return bestScore >= 0.6 ? best : null;
-}
-
-function levenshtein(a: string, b: string): number {
-  if (a.length > 100 || b.length > 100) return Math.max(a.length, b.length);
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length];
 }

@@ -1,100 +1,418 @@
-// Resolves an embedded resource (`driver:profiles!shipments_driver_id_fkey(...)`)
-// to one foreign key relationship, as PostgREST does: by target table, fk
-// column or constraint name, narrowed by the `!hint`; PGRST200 when nothing
-// matches, PGRST201 when more than one does.
+// Relationships between the exposed relations, built and resolved as
+// PostgREST 13 does (src/PostgREST/SchemaCache.hs, Plan.hs findRel): every
+// foreign key gives a many-to-one (one-to-one when its columns are unique) and
+// its inverse; views that expose key columns take part like their tables; a
+// table whose primary key holds foreign keys to two tables joins them
+// many-to-many; a function from one relation's row type to another's rows is a
+// computed relationship, which hides a foreign key relationship of the same name.
 import { RestError } from '../errors';
-import type { SchemaCache } from './cache';
-import type { ForeignKey, Table } from './introspect';
+import { FuzzySet } from './fuzzy';
+import type { ForeignKey, RowFunction, Table } from './introspect';
+import type { ViewKeyDependency } from './view-keys';
 
-export interface Relationship {
-  constraint: string;
-  /** many-to-one / one-to-one: at most one related row (an object); one-to-many: an array. */
-  cardinality: 'many-to-one' | 'one-to-many' | 'one-to-one';
-  target: Table;
-  /** Pairs of (column on the parent, column on the target) to join on. */
-  joins: { parent: string; target: string }[];
+export interface QualifiedName {
+  schema: string;
+  name: string;
 }
 
-function candidates(cache: SchemaCache, parent: Table): Relationship[] {
-  const found: Relationship[] = [];
-  for (const fk of cache.foreignKeys()) {
-    if (fk.table === parent.name) {
-      const target = cache.tableNow(fk.refTable);
-      if (target) found.push(manyToOne(fk, target));
+export type ColumnPairs = [string, string][];
+
+export type Cardinality =
+  | { kind: 'O2M'; constraint: string; columns: ColumnPairs }
+  | { kind: 'M2O'; constraint: string; columns: ColumnPairs }
+  | { kind: 'O2O'; constraint: string; columns: ColumnPairs; isParent: boolean }
+  | {
+      kind: 'M2M';
+      junction: QualifiedName;
+      constraint1: string;
+      constraint2: string;
+      /** (source column, junction column) pairs. */
+      sourceColumns: ColumnPairs;
+      /** (target column, junction column) pairs. */
+      targetColumns: ColumnPairs;
+    };
+
+export type Relationship =
+  | {
+      kind: 'fk';
+      table: QualifiedName;
+      foreignTable: QualifiedName;
+      isSelf: boolean;
+      cardinality: Cardinality;
+      tableIsView: boolean;
+      foreignTableIsView: boolean;
     }
-    if (fk.refTable === parent.name) {
-      const target = cache.tableNow(fk.table);
-      if (target) found.push(oneToMany(fk, target));
-    }
-  }
-  return found;
+  | {
+      kind: 'computed';
+      function: QualifiedName;
+      table: QualifiedName;
+      foreignTable: QualifiedName;
+      toOne: boolean;
+      isSelf: boolean;
+    };
+
+export type FkRelationship = Extract<Relationship, { kind: 'fk' }>;
+
+export function isToOne(rel: Relationship): boolean {
+  if (rel.kind === 'computed') return rel.toOne;
+  return rel.cardinality.kind === 'M2O' || rel.cardinality.kind === 'O2O';
 }
 
-function manyToOne(fk: ForeignKey, target: Table): Relationship {
-  return {
-    constraint: fk.name,
-    cardinality: 'many-to-one',
-    target,
-    joins: fk.columns.map((column, i) => ({ parent: column, target: fk.refColumns[i] })),
-  };
-}
+const same = (a: QualifiedName, b: QualifiedName) => a.schema === b.schema && a.name === b.name;
+const swap = (pairs: ColumnPairs): ColumnPairs => pairs.map(([a, b]) => [b, a]);
 
-function oneToMany(fk: ForeignKey, target: Table): Relationship {
-  const unique = target.uniqueKeys.some(
-    (key) => key.length === fk.columns.length && key.every((column) => fk.columns.includes(column)),
+/** All combinations of one view column per key column (a base column may appear in a view more than once). */
+function expansions(dep: ViewKeyDependency): string[][] {
+  return dep.columns.reduce<string[][]>(
+    (acc, col) => acc.flatMap((prefix) => col.viewColumns.map((v) => [...prefix, v])),
+    [[]],
   );
-  return {
-    constraint: fk.name,
-    cardinality: unique ? 'one-to-one' : 'one-to-many',
-    target,
-    joins: fk.refColumns.map((column, i) => ({ parent: column, target: fk.columns[i] })),
-  };
 }
 
-function fkColumnsOnParent(rel: Relationship): string[] {
-  return rel.cardinality === 'many-to-one' ? rel.joins.map((j) => j.parent) : [];
-}
-
-function matches(rel: Relationship, name: string, hint: string | null): boolean {
-  const byName =
-    rel.target.name === name ||
-    rel.constraint === name ||
-    (rel.cardinality === 'many-to-one' && fkColumnsOnParent(rel).length === 1 && fkColumnsOnParent(rel)[0] === name);
-  if (!byName) return false;
-  if (hint === null) return true;
-  const columns = rel.joins.flatMap((j) => [j.parent, j.target]);
-  return rel.constraint === hint || columns.includes(hint) || rel.target.name === hint;
-}
-
-export async function resolveRelationship(
-  cache: SchemaCache,
-  parent: Table,
-  name: string,
-  hint: string | null,
-): Promise<Relationship> {
-  let found = candidates(cache, parent).filter((rel) => matches(rel, name, hint));
-  if (found.length === 0 && (await cache.refreshRelationships(parent.name, name))) {
-    found = candidates(cache, parent).filter((rel) => matches(rel, name, hint));
+function viewRelationships(deps: ViewKeyDependency[], rels: FkRelationship[]): FkRelationship[] {
+  const out: FkRelationship[] = [];
+  for (const rel of rels) {
+    const card = rel.cardinality;
+    if (!(card.kind === 'M2O' || (card.kind === 'O2O' && !card.isParent))) continue;
+    const build = (columns: ColumnPairs): Cardinality =>
+      card.kind === 'M2O'
+        ? { kind: 'M2O', constraint: card.constraint, columns }
+        : { kind: 'O2O', constraint: card.constraint, columns, isParent: false };
+    const viewTables = deps.filter(
+      (d) =>
+        d.kind === 'fk' &&
+        d.constraint === card.constraint &&
+        same({ schema: d.tableSchema, name: d.table }, rel.table),
+    );
+    const tableViews = deps.filter(
+      (d) =>
+        d.kind === 'fk_ref' &&
+        d.constraint === card.constraint &&
+        same({ schema: d.tableSchema, name: d.table }, rel.foreignTable),
+    );
+    const view = (d: ViewKeyDependency): QualifiedName => ({ schema: d.viewSchema, name: d.view });
+    for (const vt of viewTables) {
+      for (const cols of expansions(vt)) {
+        const columns = cols.map((v, i): [string, string] => [v, card.columns[i][1]]);
+        out.push({
+          ...rel,
+          table: view(vt),
+          isSelf: false,
+          cardinality: build(columns),
+          tableIsView: true,
+          foreignTableIsView: false,
+        });
+      }
+    }
+    for (const tv of tableViews) {
+      for (const cols of expansions(tv)) {
+        const columns = card.columns.map(([t], i): [string, string] => [t, cols[i]]);
+        out.push({
+          ...rel,
+          foreignTable: view(tv),
+          isSelf: false,
+          cardinality: build(columns),
+          tableIsView: false,
+          foreignTableIsView: true,
+        });
+      }
+    }
+    for (const vt of viewTables) {
+      for (const tv of tableViews) {
+        for (const c1 of expansions(vt)) {
+          for (const c2 of expansions(tv)) {
+            out.push({
+              kind: 'fk',
+              table: view(vt),
+              foreignTable: view(tv),
+              isSelf: same(view(vt), view(tv)),
+              cardinality: build(c1.map((v, i): [string, string] => [v, c2[i]])),
+              tableIsView: true,
+              foreignTableIsView: true,
+            });
+          }
+        }
+      }
+    }
   }
+  return out;
+}
+
+function manyToManyRelationships(
+  rels: FkRelationship[],
+  primaryKeyOf: (t: QualifiedName) => string[],
+): FkRelationship[] {
+  const out: FkRelationship[] = [];
+  for (const a of rels) {
+    for (const b of rels) {
+      if (a.cardinality.kind !== 'M2O' || b.cardinality.kind !== 'M2O') continue;
+      if (!same(a.table, b.table) || a.cardinality.constraint === b.cardinality.constraint) continue;
+      const pk = new Set(primaryKeyOf(a.table));
+      const junctionColumns = [...a.cardinality.columns.map(([c]) => c), ...b.cardinality.columns.map(([c]) => c)];
+      if (!junctionColumns.every((c) => pk.has(c))) continue;
+      out.push({
+        kind: 'fk',
+        table: a.foreignTable,
+        foreignTable: b.foreignTable,
+        isSelf: same(a.foreignTable, b.foreignTable),
+        cardinality: {
+          kind: 'M2M',
+          junction: a.table,
+          constraint1: a.cardinality.constraint,
+          constraint2: b.cardinality.constraint,
+          sourceColumns: swap(a.cardinality.columns),
+          targetColumns: swap(b.cardinality.columns),
+        },
+        tableIsView: a.foreignTableIsView,
+        foreignTableIsView: b.foreignTableIsView,
+      });
+    }
+  }
+  return out;
+}
+
+function inverse(rels: FkRelationship[]): FkRelationship[] {
+  return rels.flatMap((r): FkRelationship[] => {
+    const base = {
+      kind: 'fk' as const,
+      table: r.foreignTable,
+      foreignTable: r.table,
+      isSelf: r.isSelf,
+      tableIsView: r.foreignTableIsView,
+      foreignTableIsView: r.tableIsView,
+    };
+    const c = r.cardinality;
+    if (c.kind === 'M2O')
+      return [{ ...base, cardinality: { kind: 'O2M', constraint: c.constraint, columns: swap(c.columns) } }];
+    if (c.kind === 'O2O')
+      return [
+        {
+          ...base,
+          cardinality: { kind: 'O2O', constraint: c.constraint, columns: swap(c.columns), isParent: !c.isParent },
+        },
+      ];
+    return [];
+  });
+}
+
+const cardinalityRank = { O2M: 0, M2O: 1, O2O: 2, M2M: 3 } as const;
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function compareName(a: QualifiedName, b: QualifiedName): number {
+  return compareText(a.schema, b.schema) || compareText(a.name, b.name);
+}
+function comparePairs(a: ColumnPairs, b: ColumnPairs): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = compareText(a[i][0], b[i][0]) || compareText(a[i][1], b[i][1]);
+    if (c) return c;
+  }
+  return a.length - b.length;
+}
+function compareCardinality(a: Cardinality, b: Cardinality): number {
+  const rank = cardinalityRank[a.kind] - cardinalityRank[b.kind];
+  if (rank) return rank;
+  if (a.kind === 'M2M' && b.kind === 'M2M') {
+    return (
+      compareName(a.junction, b.junction) ||
+      compareText(a.constraint1, b.constraint1) ||
+      compareText(a.constraint2, b.constraint2) ||
+      comparePairs(a.sourceColumns, b.sourceColumns) ||
+      comparePairs(a.targetColumns, b.targetColumns)
+    );
+  }
+  if (a.kind === 'M2M' || b.kind === 'M2M') return 0;
+  return (
+    compareText(a.constraint, b.constraint) ||
+    comparePairs(a.columns, b.columns) ||
+    (a.kind === 'O2O' && b.kind === 'O2O' ? Number(a.isParent) - Number(b.isParent) : 0)
+  );
+}
+
+/** The derived Ord of PostgREST's Relationship type: the order of PGRST201's candidates. */
+function compareRelationships(a: Relationship, b: Relationship): number {
+  if (a.kind !== b.kind) return a.kind === 'fk' ? -1 : 1;
+  if (a.kind === 'fk' && b.kind === 'fk') {
+    return (
+      compareName(a.table, b.table) ||
+      compareName(a.foreignTable, b.foreignTable) ||
+      Number(a.isSelf) - Number(b.isSelf) ||
+      compareCardinality(a.cardinality, b.cardinality) ||
+      Number(a.tableIsView) - Number(b.tableIsView) ||
+      Number(a.foreignTableIsView) - Number(b.foreignTableIsView)
+    );
+  }
+  if (a.kind === 'computed' && b.kind === 'computed') {
+    return (
+      compareName(a.function, b.function) ||
+      compareName(a.table, b.table) ||
+      compareName(a.foreignTable, b.foreignTable)
+    );
+  }
+  return 0;
+}
+
+/** Relationships by origin relation name (within the exposed schema), sorted as PostgREST sorts them. */
+export type RelationshipMap = Map<string, Relationship[]>;
+
+export function buildRelationships(
+  schema: string,
+  tables: Table[],
+  foreignKeys: ForeignKey[],
+  deps: ViewKeyDependency[],
+  rowFunctions: RowFunction[],
+): RelationshipMap {
+  const detected: FkRelationship[] = foreignKeys.map((fk) => ({
+    kind: 'fk',
+    table: { schema: fk.tableSchema, name: fk.table },
+    foreignTable: { schema: fk.refTableSchema, name: fk.refTable },
+    isSelf: fk.tableOid === fk.refTableOid,
+    cardinality: fk.oneToOne
+      ? {
+          kind: 'O2O',
+          constraint: fk.name,
+          columns: fk.columns.map((c, i): [string, string] => [c, fk.refColumns[i]]),
+          isParent: false,
+        }
+      : {
+          kind: 'M2O',
+          constraint: fk.name,
+          columns: fk.columns.map((c, i): [string, string] => [c, fk.refColumns[i]]),
+        },
+    tableIsView: false,
+    foreignTableIsView: false,
+  }));
+  const withViews = [...detected, ...viewRelationships(deps, detected)];
+  const primaryKeyOf = (t: QualifiedName) =>
+    t.schema === schema ? (tables.find((x) => x.name === t.name)?.primaryKey ?? []) : [];
+  const withJunctions = [...withViews, ...manyToManyRelationships(withViews, primaryKeyOf)];
+  const all: Relationship[] = [...withJunctions, ...inverse(withJunctions)];
+
+  type Computed = Extract<Relationship, { kind: 'computed' }>;
+  const computed: Computed[] = rowFunctions.flatMap((f): Computed[] =>
+    f.returnTable === null || f.returnTableSchema === null
+      ? []
+      : [
+          {
+            kind: 'computed',
+            function: { schema, name: f.name },
+            table: { schema: f.tableSchema, name: f.table },
+            foreignTable: { schema: f.returnTableSchema, name: f.returnTable },
+            toOne: f.toOne,
+            isSelf: f.tableSchema === f.returnTableSchema && f.table === f.returnTable,
+          },
+        ],
+  );
+  // A computed relationship named like a related table replaces the detected ones to it.
+  const overridden = (r: Relationship) =>
+    r.kind === 'fk' && computed.some((c) => same(c.table, r.table) && same(c.function, r.foreignTable));
+  const kept = [...all.filter((r) => !overridden(r)), ...computed].filter((r) => {
+    if (r.table.schema !== schema || r.foreignTable.schema !== schema) return false;
+    return !(r.kind === 'fk' && r.cardinality.kind === 'M2M' && r.cardinality.junction.schema !== schema);
+  });
+  const map: RelationshipMap = new Map();
+  for (const rel of kept) map.set(rel.table.name, [...(map.get(rel.table.name) ?? []), rel]);
+  for (const list of map.values()) list.sort(compareRelationships);
+  return map;
+}
+
+function singleColumn(card: Cardinality, side: 0 | 1): string | null {
+  if (card.kind === 'M2M' || card.columns.length !== 1) return null;
+  return card.columns[0][side];
+}
+
+/**
+ * The relationship `target` names from `origin`, narrowed by `hint`, exactly as
+ * PostgREST 13's findRel: PGRST200 when none matches, PGRST201 when several do.
+ */
+export function findRelationship(
+  rels: RelationshipMap,
+  schema: string,
+  origin: string,
+  target: string,
+  hint: string | null,
+): Relationship {
+  const found = (rels.get(origin) ?? []).filter((rel) => {
+    if (rel.kind === 'computed') return target === rel.function.name;
+    const card = rel.cardinality;
+    const constraintIs = (name: string) => card.kind !== 'M2M' && card.constraint === name;
+    if (rel.isSelf) {
+      if (hint === null) {
+        return (
+          (target === rel.foreignTable.name && card.kind === 'O2M') ||
+          (singleColumn(card, 0) === target && card.kind === 'M2O')
+        );
+      }
+      return target === rel.foreignTable.name && card.kind === 'O2M' && singleColumn(card, 1) === hint;
+    }
+    if (hint === null) {
+      return (
+        target === rel.foreignTable.name ||
+        (constraintIs(target) && !rel.foreignTableIsView) ||
+        (singleColumn(card, 0) === target && !rel.foreignTableIsView)
+      );
+    }
+    return (
+      target === rel.foreignTable.name &&
+      (constraintIs(hint) ||
+        singleColumn(card, 0) === hint ||
+        singleColumn(card, 1) === hint ||
+        (card.kind === 'M2M' && card.junction.name === hint))
+    );
+  });
   if (found.length === 1) return found[0];
   if (found.length === 0) {
     throw new RestError(
       400,
       'PGRST200',
-      `Could not find a relationship between '${parent.name}' and '${name}' in the schema cache`,
-      `Searched for a foreign key relationship between '${parent.name}' and '${name}'${hint ? ` using the hint '${hint}'` : ''} in the schema '${cache.schema}', but no matches were found.`,
+      `Could not find a relationship between '${origin}' and '${target}' in the schema cache`,
+      `Searched for a foreign key relationship between '${origin}' and '${target}'${hint ? ` using the hint '${hint}'` : ''} in the schema '${schema}', but no matches were found.`,
+      noRelationshipHint(rels, origin, target),
     );
   }
-  const described = found.map((rel) => ({
-    cardinality: rel.cardinality,
-    embedding: `${parent.name} with ${rel.target.name}`,
-    relationship: `${rel.constraint} using ${parent.name}(${rel.joins.map((j) => j.parent).join(', ')}) and ${rel.target.name}(${rel.joins.map((j) => j.target).join(', ')})`,
-  }));
   throw new RestError(
     300,
     'PGRST201',
-    `Could not embed because more than one relationship was found for '${parent.name}' and '${name}'`,
-    described,
-    `Try changing '${name}' to one of the following: ${found.map((rel) => `'${rel.target.name}!${rel.constraint}'`).join(', ')}. Find the desired relationship in the 'details' key.`,
+    `Could not embed because more than one relationship was found for '${origin}' and '${target}'`,
+    found.map(describe),
+    `Try changing '${target}' to one of the following: ${found.map(hintFor).join(', ')}. Find the desired relationship in the 'details' key.`,
   );
+}
+
+/** "Perhaps you meant 'x' instead of 'y'.": the origin when it has no relationships, else the target. */
+function noRelationshipHint(rels: RelationshipMap, origin: string, target: string): string | null {
+  const children = rels.get(origin);
+  if (children) {
+    const match = new FuzzySet(children.map((r) => r.foreignTable.name)).get(target).find((m) => m.score < 1);
+    return match ? `Perhaps you meant '${match.value}' instead of '${target}'.` : null;
+  }
+  const parent = new FuzzySet(rels.keys()).getOne(origin);
+  return parent ? `Perhaps you meant '${parent}' instead of '${origin}'.` : null;
+}
+
+function describe(rel: Relationship): Record<string, string> {
+  if (rel.kind === 'computed') return {};
+  const cols = (names: string[]) => `(${names.join(', ')})`;
+  const embedding = `${rel.table.name} with ${rel.foreignTable.name}`;
+  const c = rel.cardinality;
+  if (c.kind === 'M2M') {
+    return {
+      cardinality: 'many-to-many',
+      embedding,
+      relationship: `${c.junction.name} using ${c.constraint1}${cols(c.sourceColumns.map(([, j]) => j))} and ${c.constraint2}${cols(c.targetColumns.map(([, j]) => j))}`,
+    };
+  }
+  const names = { O2M: 'one-to-many', M2O: 'many-to-one', O2O: 'one-to-one' } as const;
+  return {
+    cardinality: names[c.kind],
+    embedding,
+    relationship: `${c.constraint} using ${rel.table.name}${cols(c.columns.map(([a]) => a))} and ${rel.foreignTable.name}${cols(c.columns.map(([, b]) => b))}`,
+  };
+}
+
+function hintFor(rel: Relationship): string {
+  if (rel.kind === 'computed') return '';
+  const c = rel.cardinality;
+  return `'${rel.foreignTable.name}!${c.kind === 'M2M' ? c.junction.name : c.constraint}'`;
 }

@@ -1,21 +1,35 @@
-// Filters and order terms as SQL over one table alias. Columns are checked by
-// the caller; here every value becomes a bound parameter.
+// Filters and order terms as SQL, as PostgREST 13 writes them
+// (src/PostgREST/Query/SqlFragment.hs pgFmtFilter): columns qualified by the
+// relation or alias they are read under, JSON paths through to_jsonb() for
+// columns that are not json, every value a bound parameter cast to the
+// column's type (PostgREST sends it untyped and lets Postgres infer the same).
 import type { Condition, Filter } from '../query/filters';
 import { ftsFunctions, simpleOperators } from '../query/filters';
-import type { FieldRef } from '../query/tokens';
-import type { Column } from '../schema/introspect';
-import { ident, type SqlParams } from './fragment';
+import type { JsonPathStep } from '../query/tokens';
+import { type SqlParams } from './fragment';
 
-const textTypes = /^(text|character varying|character|name|citext)$/;
+const jsonTypes = new Set(['json', 'jsonb']);
 
-/** `"alias"."col"` followed by its JSON path, keys bound as parameters. */
-export function fieldSql(params: SqlParams, alias: string, field: FieldRef): string {
-  let expr = `${ident(alias)}.${ident(field.name)}`;
+export interface FieldRefSql {
+  name: string;
+  path: JsonPathStep[];
+}
+
+/** `<qualifier>."col"` followed by its JSON path (keys bound as parameters). */
+export function fieldSql(params: SqlParams, qualifier: string, field: FieldRefSql, type: string | undefined): string {
+  const column = field.name === '*' ? `${qualifier}.*` : `${qualifier}.${quote(field.name)}`;
+  if (field.path.length === 0) return column;
+  let expr = type !== undefined && jsonTypes.has(type) ? column : `to_jsonb(${column})`;
   for (const step of field.path) {
-    const key = /^-?\d+$/.test(step.key) ? `${params.add(step.key)}::int` : `${params.add(step.key)}::text`;
-    expr = `(${expr}${step.arrow}${key})`;
+    const key = /^-?\d+$/.test(step.key) ? `${params.add(step.key)}::int` : params.add(step.key);
+    expr = `${expr}${step.arrow}${key}`;
   }
   return expr;
+}
+
+function quote(name: string): string {
+  if (name.includes('\u0000')) throw new Error('identifier contains a NUL byte');
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Postgres array literal of text elements: {"a","b\"c"}. */
@@ -23,82 +37,87 @@ export function arrayLiteral(values: string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
-/** The type a filter value is cast to: the column's, or what its JSON path yields. */
-function valueType(column: Column | undefined, field: FieldRef): string {
+/** The type a filter value is read as: the column's, or what its JSON path yields. */
+function valueType(type: string | undefined, field: FieldRefSql): string {
   if (field.path.length > 0) {
     const last = field.path[field.path.length - 1];
-    return last.arrow === '->>' ? 'text' : column?.baseType === 'json' ? 'json' : 'jsonb';
+    return last.arrow === '->>' ? 'text' : type === 'json' ? 'json' : 'jsonb';
   }
-  return column?.baseType ?? 'text';
+  return type ?? 'text';
 }
+
+const patternOperators = new Set(['like', 'ilike', 'match', 'imatch']);
 
 function conditionSql(
   params: SqlParams,
   expr: string,
-  column: Column | undefined,
-  field: FieldRef,
+  type: string | undefined,
+  field: FieldRefSql,
   cond: Condition,
 ): string {
-  const type = valueType(column, field);
-  const isText = textTypes.test(type);
-  const patternTarget = isText ? expr : `${expr}::text`;
+  const valueAs = valueType(type, field);
   switch (cond.op) {
     case 'is':
-      return `${expr} is ${cond.value === 'not_null' ? 'not null' : cond.value}`;
+      return `${expr} IS ${cond.value === 'not_null' ? 'NOT NULL' : cond.value.toUpperCase()}`;
     case 'in':
-      return cond.values.length === 0
-        ? 'false'
-        : `${expr} in (${cond.values.map((v) => params.typed(v, type)).join(', ')})`;
+      return `${expr} = ANY (${params.typed(arrayLiteral(cond.values), `${valueAs}[]`)})`;
     case 'fts': {
       const config = cond.config ? `${params.typed(cond.config, 'regconfig')}, ` : '';
-      const vector = type === 'tsvector' ? expr : `to_tsvector(${config}${expr}::text)`;
+      const vector = type === 'tsvector' && field.path.length === 0 ? expr : `to_tsvector(${config}${expr})`;
       return `${vector} @@ ${ftsFunctions[cond.operator]}(${config}${params.add(cond.value)})`;
     }
     case 'quantified': {
-      const patternOp = ['like', 'ilike', 'match', 'imatch'].includes(cond.operator);
+      const pattern = patternOperators.has(cond.operator);
       const values =
         cond.operator === 'like' || cond.operator === 'ilike'
           ? cond.values.map((v) => v.replace(/\*/g, '%'))
           : cond.values;
-      const array = params.typed(arrayLiteral(values), patternOp ? 'text[]' : `${type}[]`);
-      return `${patternOp ? patternTarget : expr} ${simpleOperators[cond.operator]} ${cond.quantifier}(${array})`;
+      const array = params.typed(arrayLiteral(values), pattern ? 'text[]' : `${valueAs}[]`);
+      return `${expr} ${simpleOperators[cond.operator]} ${cond.quantifier.toUpperCase()}(${array})`;
     }
     case 'simple': {
-      const patternOp = ['like', 'ilike', 'match', 'imatch'].includes(cond.operator);
-      if (patternOp) return `${patternTarget} ${simpleOperators[cond.operator]} ${params.add(cond.value)}`;
-      return `${expr} ${simpleOperators[cond.operator]} ${params.typed(cond.value, type)}`;
+      if (patternOperators.has(cond.operator))
+        return `${expr} ${simpleOperators[cond.operator]} ${params.add(cond.value)}`;
+      return `${expr} ${simpleOperators[cond.operator]} ${params.typed(cond.value, valueAs)}`;
     }
   }
 }
 
 export interface FilterContext {
   params: SqlParams;
-  alias: string;
-  columnOf(name: string): Column | undefined;
-  /** SQL for `<embed>=is.null` style filters on an embedded resource, if `name` is one. */
-  embedNullCheck?(name: string, cond: Condition, negate: boolean): string | null;
+  /** The rendered relation or alias columns are qualified with. */
+  qualifier: string;
+  typeOf(name: string): string | undefined;
+  /** `embed=is.null` / `embed=not.is.null` on an embedded resource: SQL over its join, if `name` is one. */
+  nullEmbed?(name: string, negate: boolean): string | null;
 }
 
 export function filterSql(ctx: FilterContext, filter: Filter): string {
   if (filter.kind === 'logic') {
     const parts = filter.children.map((child) => filterSql(ctx, child));
-    const joined = `(${parts.join(filter.operator === 'and' ? ' and ' : ' or ')})`;
-    return filter.negate ? `not ${joined}` : joined;
+    const joined = `(${parts.join(filter.operator === 'and' ? ' AND ' : ' OR ')})`;
+    return filter.negate ? `NOT ${joined}` : joined;
   }
-  if (filter.field.path.length === 0 && !ctx.columnOf(filter.field.name) && ctx.embedNullCheck) {
-    const embedded = ctx.embedNullCheck(filter.field.name, filter.condition, filter.negate);
+  if (
+    filter.field.path.length === 0 &&
+    filter.condition.op === 'is' &&
+    filter.condition.value === 'null' &&
+    ctx.nullEmbed
+  ) {
+    const embedded = ctx.nullEmbed(filter.field.name, filter.negate);
     if (embedded) return embedded;
   }
-  const expr = fieldSql(ctx.params, ctx.alias, filter.field);
-  const sql = conditionSql(ctx.params, expr, ctx.columnOf(filter.field.name), filter.field, filter.condition);
-  return filter.negate ? `not (${sql})` : sql;
+  const type = ctx.typeOf(filter.field.name);
+  const expr = fieldSql(ctx.params, ctx.qualifier, filter.field, type);
+  const sql = conditionSql(ctx.params, expr, type, filter.field, filter.condition);
+  return filter.negate ? `NOT ${sql}` : sql;
 }
 
-/** Every column name a filter tree refers to (to check against the schema cache). */
+/** Every column name a filter tree refers to. */
 export function filterColumns(filter: Filter): string[] {
   return filter.kind === 'logic' ? filter.children.flatMap(filterColumns) : [filter.field.name];
 }
 
-export function orderDirection(direction: 'asc' | 'desc' | null, nulls: 'first' | 'last' | null): string {
-  return `${direction ?? 'asc'}${nulls ? ` nulls ${nulls}` : ''}`;
+export function orderSuffix(direction: 'asc' | 'desc' | null, nulls: 'first' | 'last' | null): string {
+  return [direction?.toUpperCase(), nulls ? `NULLS ${nulls.toUpperCase()}` : undefined].filter(Boolean).join(' ');
 }

@@ -1,148 +1,86 @@
-// Whole statements for a table request. Each returns rows of
-// { total, page, body, location }: the exact count when asked for, the number
-// of rows in this response, the JSON body as text and, for headers-only
-// inserts, the primary key filter of the first row.
-import { columnNotFound, RestError } from '../errors';
-import type { Modifiers } from '../query/params';
-import type { Table } from '../schema/introspect';
-import type { SchemaCache } from '../schema/cache';
-import { fieldSql, filterColumns, filterSql, orderDirection } from './conditions';
-import { ident, qualified, type SqlParams } from './fragment';
-import { countSql, selectSql, type Shape } from './shape';
+// Whole statements, shaped as PostgREST 13's (src/PostgREST/Query/
+// Statements.hs): the request's query in a `pgrst_source` CTE, an optional
+// `pgrst_source_count` CTE for exact counts, and one row with the total, the
+// page's row count and the JSON body. `Accept: application/vnd.pgrst.plan`
+// wraps the same statement in EXPLAIN.
 
-export interface Statement {
-  text: string;
-  /** minimal: the statement returns no rows; use the command's row count. */
-  minimal: boolean;
+/** What a row of the statement holds. */
+export interface ResultRow {
+  total: string | number | null;
+  page: string | number;
+  body: string;
+  /** Writes: the primary key filters of a row inserted with return=headers-only. */
+  location?: string[] | null;
+  /** Upserts with merge-duplicates: rows inserted, not updated. */
+  inserted?: number | null;
 }
 
-export interface BodyOptions {
-  count: boolean;
+export interface BodyShape {
+  /** `application/vnd.pgrst.object+json`: the first row, not an array. */
+  singular: boolean;
   stripNulls: boolean;
+  /** A function's result shape, for calls. */
+  result?: 'single-composite' | 'scalar' | 'setof-scalar' | 'rows';
+  /** No body at all (return=minimal, headers-only, HEAD). */
+  none?: boolean;
 }
 
-function bodyExpr(stripNulls: boolean): string {
-  const agg = `coalesce(json_agg(pgrst_t), '[]')`;
-  return `${stripNulls ? `json_strip_nulls(${agg})` : agg}::text`;
+function bodySql(shape: BodyShape): string {
+  if (shape.none) return `''::text`;
+  const strip = (agg: string) => (shape.stripNulls ? `json_strip_nulls(${agg})` : agg);
+  const value =
+    shape.result === 'scalar' || shape.result === 'setof-scalar' ? '_postgrest_t.pgrst_scalar' : '_postgrest_t';
+  if (shape.singular) return `coalesce(${strip(`json_agg(${value})->0`)}, 'null')::text`;
+  if (shape.result === 'single-composite' || shape.result === 'scalar')
+    return `coalesce(${strip(`json_agg(${value})->0`)}, 'null')::text`;
+  return `coalesce(${strip(`json_agg(${value})`)}, '[]')::text`;
 }
 
-/** The outer select that shapes rows of `from` into the response. */
-export function shapedSelect(shape: Shape, from: string, options: BodyOptions, extra = ''): string {
-  const total = options.count ? `(${countSql(shape, from)})` : 'null::bigint';
-  return `select ${total} as total, count(*)::int as page, ${bodyExpr(options.stripNulls)} as body${extra} from (${selectSql(shape, from)}) as pgrst_t`;
+function countCte(count: string | null): { cte: string; total: string } {
+  return count === null
+    ? { cte: '', total: 'null::bigint' }
+    : { cte: `, pgrst_source_count AS (${count})`, total: '(SELECT pg_catalog.count(*) FROM pgrst_source_count)' };
 }
 
-export function readStatement(shape: Shape, schema: string, options: BodyOptions): Statement {
-  return {
-    text: shapedSelect(shape, `${qualified(schema, shape.table.name)} as ${ident(shape.alias)}`, options),
-    minimal: false,
-  };
+export function readStatement(query: string, count: string | null, shape: BodyShape): string {
+  const c = countCte(count);
+  return `WITH pgrst_source AS ( ${query} ) ${c.cte} SELECT ${c.total} AS total, pg_catalog.count(_postgrest_t) AS page, ${bodySql(shape)} AS body FROM ( SELECT * FROM pgrst_source ) _postgrest_t`;
 }
 
-const TARGET = 'pgrst_target';
-
-/** Filters (and limit/order) of a PATCH or DELETE, over the target table. */
-export async function mutationConditions(
-  cache: SchemaCache,
-  params: SqlParams,
-  table: Table,
-  mods: Modifiers,
-): Promise<string[]> {
-  const names = [...mods.filters.flatMap(filterColumns), ...mods.order.map((o) => o.field.name)];
-  const checked = await cache.ensureColumns(table, names);
-  if (checked.missing.length > 0) throw columnNotFound(table.name, checked.missing[0]);
-  const ctx = { params, alias: TARGET, columnOf: (name: string) => table.columns.find((c) => c.name === name) };
-  const conditions = mods.filters.map((f) => filterSql(ctx, f));
-  if (mods.limit !== null) {
-    if (mods.order.some((o) => o.relation !== null))
-      throw new RestError(400, 'PGRST100', '"failed to parse order"', 'related order is not allowed here');
-    const order = mods.order.map((o) => `${fieldSql(params, TARGET, o.field)} ${orderDirection(o.direction, o.nulls)}`);
-    const inner = [`select ${ident(TARGET)}.ctid from ${qualified(cache.schema, table.name)} as ${ident(TARGET)}`];
-    if (conditions.length > 0) inner.push(`where ${conditions.join(' and ')}`);
-    if (order.length > 0) inner.push(`order by ${order.join(', ')}`);
-    inner.push(`limit ${mods.limit}`);
-    if (mods.offset) inner.push(`offset ${mods.offset}`);
-    return [`${ident(TARGET)}.ctid = any(array(${inner.join(' ')}))`];
-  }
-  return conditions;
-}
-
-export interface InsertSpec {
-  table: Table;
-  columns: string[];
-  missingDefault: boolean;
-  onConflict: { columns: string[]; action: 'merge' | 'ignore' } | null;
-}
-
-export function insertCommand(
-  schema: string,
-  params: SqlParams,
-  spec: InsertSpec,
-  bodyJson: string,
-  returning: string,
+export function writeStatement(
+  mutation: string,
+  select: string | null,
+  shape: BodyShape,
+  options: { location: string | null; countInserted: boolean },
 ): string {
-  const body = params.add(bodyJson);
-  const target = qualified(schema, spec.table.name);
-  const exprs = spec.columns.map((name) => {
-    const column = spec.table.columns.find((c) => c.name === name);
-    const value = `pgrst_r.${ident(name)}`;
-    if (spec.missingDefault && column?.default) {
-      return `case when jsonb_exists(pgrst_b.j, ${params.add(name)}) then ${value} else ${column.default} end`;
-    }
-    return value;
-  });
-  const parts = [
-    `insert into ${target}${spec.columns.length > 0 ? ` (${spec.columns.map(ident).join(', ')})` : ''}`,
-    `select ${exprs.join(', ')} from jsonb_array_elements(${body}::jsonb) with ordinality as pgrst_b(j, ord)`,
-    `cross join lateral jsonb_populate_record(null::${target}, pgrst_b.j) as pgrst_r order by pgrst_b.ord`,
-  ];
-  if (spec.onConflict) {
-    const conflict = `on conflict (${spec.onConflict.columns.map(ident).join(', ')})`;
-    const updatable = spec.columns.filter((c) => !spec.onConflict?.columns.includes(c));
-    if (spec.onConflict.action === 'ignore' || updatable.length === 0) parts.push(`${conflict} do nothing`);
-    else
-      parts.push(`${conflict} do update set ${updatable.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`);
-  }
-  if (returning) parts.push(`returning ${returning}`);
-  return parts.join(' ');
+  const inserted = options.countInserted ? `nullif(current_setting('pgrst.inserted', true),'')::int` : 'null::int';
+  return (
+    `WITH pgrst_source AS (${mutation}) SELECT null::bigint AS total, pg_catalog.count(_postgrest_t) AS page, ` +
+    `${options.location ?? 'array[]::text[]'} AS location, ${bodySql(shape)} AS body, ${inserted} AS inserted ` +
+    `FROM (${select ?? 'SELECT * FROM pgrst_source'}) _postgrest_t`
+  );
 }
 
-export function updateCommand(
-  schema: string,
-  params: SqlParams,
-  table: Table,
-  columns: string[],
-  bodyJson: string,
-  conditions: string[],
-  returning: string,
+export function callStatement(
+  call: string,
+  select: string,
+  count: string | null,
+  shape: BodyShape,
+  single: boolean,
 ): string {
-  const target = `${qualified(schema, table.name)} as ${ident(TARGET)}`;
-  const body = params.add(bodyJson);
-  const sets = columns.map((c) => `${ident(c)} = pgrst_r.${ident(c)}`).join(', ');
-  const parts = [
-    `update ${target} set ${sets} from jsonb_populate_record(null::${qualified(schema, table.name)}, ${body}::jsonb) as pgrst_r`,
-  ];
-  if (conditions.length > 0) parts.push(`where ${conditions.join(' and ')}`);
-  if (returning) parts.push(`returning ${returning}`);
-  return parts.join(' ');
+  const c = countCte(count);
+  return (
+    `WITH pgrst_source AS (${call}) ${c.cte} SELECT ${c.total} AS total, ` +
+    `${single ? '1' : 'pg_catalog.count(_postgrest_t)'} AS page, ${bodySql(shape)} AS body FROM (${select}) _postgrest_t`
+  );
 }
 
-export function deleteCommand(schema: string, table: Table, conditions: string[], returning: string): string {
-  const parts = [`delete from ${qualified(schema, table.name)} as ${ident(TARGET)}`];
-  if (conditions.length > 0) parts.push(`where ${conditions.join(' and ')}`);
-  if (returning) parts.push(`returning ${returning}`);
-  return parts.join(' ');
+export interface PlanRequest {
+  format: 'text' | 'json';
+  options: ('analyze' | 'verbose' | 'settings' | 'buffers' | 'wal')[];
 }
 
-export const returningAll = `${ident(TARGET)}.*`;
-export const returningAllInsert = '*';
-
-/** Wraps a data-modifying command so its returned rows get the request's select shape. */
-export function mutationStatement(command: string, shape: Shape, options: BodyOptions): Statement {
-  // Keep the rows in the order the command returned them (the body's order),
-  // which joins for embedded resources would otherwise be free to change.
-  const ordered: Shape = { ...shape, orderBy: [...shape.orderBy, `${ident(shape.alias)}.pgrst_ord`] };
-  const from = `(select pgrst_source.*, row_number() over () as pgrst_ord from pgrst_source) as ${ident(shape.alias)}`;
-  const select = shapedSelect(ordered, from, { ...options, count: false });
-  return { text: `with pgrst_source as (${command}) ${select}`, minimal: false };
+export function explainStatement(statement: string, plan: PlanRequest): string {
+  const options = [`FORMAT ${plan.format.toUpperCase()}`, ...plan.options.map((o) => o.toUpperCase())];
+  return `EXPLAIN (${options.join(', ')}) ${statement}`;
 }
