@@ -69,7 +69,8 @@ function cases(payload: string): Case[] {
     { name: 'select=id::<payload>', path: `${t}?select=${enc(`id::${payload}`)}`, expect: '4xx' },
     { name: 'select=<payload>:id (alias)', path: `${t}?select=${enc(`${q}:id`)}`, expect: 'literal' },
     { name: 'select=<payload>(*) (embed)', path: `${t}?select=id,${enc(`${q}(*)`)}`, expect: '4xx' },
-    { name: "select=reference->>'<payload>'", path: `${t}?select=${enc(`reference->>${q}`)}`, expect: '4xx' },
+    // A JSON path on a text column reads to_jsonb(column), as PostgREST 13: the key is a plain value.
+    { name: "select=reference->>'<payload>'", path: `${t}?select=${enc(`reference->>${q}`)}`, expect: 'literal' },
     { name: 'select=id.count()<payload>', path: `${t}?select=${enc(`id.count()${payload}`)}`, expect: '4xx' },
     // Filters: the payload as value of every operator, and as the column.
     ...OPERATORS.map((op): Case => ({
@@ -100,10 +101,11 @@ function cases(payload: string): Case[] {
     { name: 'reference=fts(<payload>).x', path: `${t}?select=id&reference=fts(${enc(payload)}).x`, expect: '4xx' },
     { name: 'reference=is.<payload>', path: `${t}?select=id&reference=is.${enc(payload)}`, expect: '4xx' },
     { name: '"<payload>"=eq.1 (column)', path: `${t}?select=id&${enc(q)}=eq.1`, expect: '4xx' },
+    // As PostgREST 13, a JSON path on a text column reads to_jsonb(column): the key is a plain value.
     {
       name: 'reference-><payload>=eq.1 (json path)',
       path: `${t}?select=id&${enc(`reference->${q}`)}=eq.1`,
-      expect: '4xx',
+      expect: 'literal',
     },
     // Logic trees.
     {
@@ -201,12 +203,12 @@ function cases(payload: string): Case[] {
       headers: { Prefer: `count=${payload}` },
       expect: 'literal',
     },
-    // PostgREST answers 400 PGRST122 here; the dev stack ignores handling=strict (reported, not a security issue).
+    // An unknown preference with handling=strict: 400 PGRST122, as PostgREST.
     {
       name: 'Prefer: handling=strict, <payload>',
       path: `${t}?select=id&limit=1`,
       headers: { Prefer: `handling=strict, ${payload}` },
-      expect: 'literal',
+      expect: '4xx',
     },
     {
       name: 'Prefer: tx=<payload>',

@@ -27,7 +27,9 @@ export async function generateTypes(databaseUrl: string): Promise<string> {
         PG_META_GENERATE_TYPES: 'typescript',
         PG_META_GENERATE_TYPES_INCLUDED_SCHEMAS: 'public',
         PG_META_GENERATE_TYPES_DETECT_ONE_TO_ONE_RELATIONSHIPS: 'true',
-        PG_META_POSTGREST_VERSION: '12',
+        // The PostgREST version the dev stack's REST follows: supabase-js types
+        // maxAffected() and spreads on to-many embeds only for 13 and later.
+        PG_META_POSTGREST_VERSION: '13',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -69,7 +69,7 @@ export function createRestService(ctx: GatewayContext): Service {
         settings: requestSettings(req, `/${path.replace(/^\//, '')}`),
         prefs: parsePrefer(req, {
           allowTxOverride: snapshot.settings.txEnd.endsWith('allow-override'),
-          timezones: snapshot.timezones,
+          timezones: String(req.headers.prefer ?? '').includes('timezone=') ? await cache.timezones() : new Set(),
         }),
         media: negotiateMedia(req, snapshot.settings.planEnabled),
         head,

@@ -2,12 +2,18 @@
 // computed fields, computed relationships, a function's single unnamed
 // parameter, relationships through views, spreading to-many embeds, and
 // `Accept: application/vnd.pgrst.plan` (EXPLAIN) once the database enables it.
-import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest, serviceClient, startRestGateway, throwawayName, type RestTestStack } from './rest-helpers';
+import {
+  rawRequest,
+  serviceClient,
+  startRestGateway,
+  throwawayName,
+  type RestClient,
+  type RestTestStack,
+} from './rest-helpers';
 
 let stack: RestTestStack;
-let db: SupabaseClient;
+let db: RestClient;
 const t = throwawayName('rest_fn');
 const authors = `${t}_authors`;
 const books = `${t}_books`;
@@ -111,10 +117,7 @@ describe('computed relationships', () => {
   });
 
   it('filters through a computed relationship with !inner and embeds it from the other side', async () => {
-    const inner = await db
-      .from(authors)
-      .select(`id, ${t}_short!inner(title)`)
-      .eq(`${t}_short.title`, 'Notes');
+    const inner = await db.from(authors).select(`id, ${t}_short!inner(title)`).eq(`${t}_short.title`, 'Notes');
     expect(inner.data).toEqual([{ id: 1, [`${t}_short`]: [{ title: 'Notes' }] }]);
     const back = await db.from(books).select(`title, ${t}_writer(last)`).eq('id', 12).single();
     expect(back.data).toEqual({ title: 'Computable Numbers', [`${t}_writer`]: { last: 'Turing' } });
@@ -206,7 +209,9 @@ describe('EXPLAIN (Accept: application/vnd.pgrst.plan)', () => {
       code: 'PGRST107',
       message: 'None of these media types are available: application/vnd.pgrst.plan+text; for="application/json"',
     });
-    await stack.sql.unsafe(`alter role authenticator in database "${await dbName()}" set pgrst.db_plan_enabled = 'true'`);
+    await stack.sql.unsafe(
+      `alter role authenticator in database "${await dbName()}" set pgrst.db_plan_enabled = 'true'`,
+    );
     await stack.sql`notify pgrst, 'reload config'`;
     await expect.poll(async () => (await db.from(books).select('title').explain()).status).toBe(200);
 

@@ -67,7 +67,15 @@ export function anonClient(stack: RestTestStack): SupabaseClient {
   return createClient(stack.url, stack.keys.anonKey, clientOptions);
 }
 
-export function serviceClient(stack: RestTestStack): SupabaseClient {
+/**
+ * A client typed for PostgREST 13, the version the dev stack follows (so
+ * `maxAffected()` and spreads on to-many embeds type-check), over tables
+ * without generated types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- supabase-js's own default Database for untyped tables
+export type RestClient = SupabaseClient<any, { PostgrestVersion: '13' }>;
+
+export function serviceClient(stack: RestTestStack): RestClient {
   return createClient(stack.url, stack.keys.serviceRoleKey, clientOptions);
 }
 

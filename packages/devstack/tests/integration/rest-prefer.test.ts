@@ -3,12 +3,18 @@
 // max-affected with handling=strict, tx=rollback (honoured when the database
 // allows the override, as PostgREST's db-tx-end), missing=default for bulk
 // inserts, handling=strict against unknown preferences, and timezone.
-import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest, serviceClient, startRestGateway, throwawayName, type RestTestStack } from './rest-helpers';
+import {
+  rawRequest,
+  serviceClient,
+  startRestGateway,
+  throwawayName,
+  type RestClient,
+  type RestTestStack,
+} from './rest-helpers';
 
 let stack: RestTestStack;
-let db: SupabaseClient;
+let db: RestClient;
 const t = throwawayName('rest_prefer');
 
 async function qtyBySku(): Promise<Record<string, number>> {
@@ -153,7 +159,9 @@ describe('Prefer: handling=strict', () => {
     const zone = await rawRequest(stack, `/rpc/${t}_zone`, { headers: { prefer: 'timezone=America/Los_Angeles' } });
     expect(zone.body).toBe('America/Los_Angeles');
     expect(zone.headers.get('preference-applied')).toBe('timezone=America/Los_Angeles');
-    const invalid = await rawRequest(stack, `/rpc/${t}_zone`, { headers: { prefer: 'handling=strict, timezone=Mars/Base' } });
+    const invalid = await rawRequest(stack, `/rpc/${t}_zone`, {
+      headers: { prefer: 'handling=strict, timezone=Mars/Base' },
+    });
     expect(invalid.body).toMatchObject({ code: 'PGRST122', details: 'Invalid preferences: timezone=Mars/Base' });
     await stack.sql.unsafe(`drop function public.${t}_zone()`);
   });
@@ -203,7 +211,9 @@ describe('Prefer: missing=default', () => {
       { sku: 'M-2', qty: 7, label: 'labelled', note: 'n/a', code: expect.stringMatching(/^[0-9a-f-]{36}$/) },
     ]);
     expect(data?.[0].code).not.toBe(data?.[1].code);
-    const ids = await stack.sql.unsafe<{ id: string }[]>(`select id from public.${t} where sku like 'M-%' order by sku`);
+    const ids = await stack.sql.unsafe<{ id: string }[]>(
+      `select id from public.${t} where sku like 'M-%' order by sku`,
+    );
     expect(new Set(ids.map((r) => r.id)).size).toBe(2);
   });
 

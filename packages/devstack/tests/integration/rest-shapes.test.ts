@@ -2,12 +2,18 @@
 // through supabase-js (raw HTTP only for what the client cannot send).
 // Expected values come from PostgREST's own spec tests and error module
 // (test/spec/Feature/Query/*Spec.hs, src/PostgREST/Error.hs).
-import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest, serviceClient, startRestGateway, throwawayName, type RestTestStack } from './rest-helpers';
+import {
+  rawRequest,
+  serviceClient,
+  startRestGateway,
+  throwawayName,
+  type RestClient,
+  type RestTestStack,
+} from './rest-helpers';
 
 let stack: RestTestStack;
-let db: SupabaseClient;
+let db: RestClient;
 const t = throwawayName('rest_shape');
 const family = `${t}_family`;
 const orgs = `${t}_orgs`;
@@ -139,11 +145,17 @@ describe('upserts', () => {
   });
 
   it('returns the row when the body holds only the conflict column', async () => {
-    const { data, status, error } = await db.from(items).upsert({ sku: 'B' }, { onConflict: 'sku' }).select('id, sku, qty');
+    const { data, status, error } = await db
+      .from(items)
+      .upsert({ sku: 'B' }, { onConflict: 'sku' })
+      .select('id, sku, qty');
     expect(error).toBeNull();
     expect(status).toBe(200);
     expect(data).toEqual([{ id: 2, sku: 'B', qty: 2 }]);
-    const pk = await db.from(`${t}_only_pk`).upsert([{ id: 1 }, { id: 2 }]).select('id');
+    const pk = await db
+      .from(`${t}_only_pk`)
+      .upsert([{ id: 1 }, { id: 2 }])
+      .select('id');
     expect(pk.status).toBe(201);
     expect(pk.data).toEqual([{ id: 1 }, { id: 2 }]);
   });
@@ -253,7 +265,7 @@ describe('order of unordered results', () => {
   it('returns rows in the order the statement PostgREST runs gives, not in request or key order', async () => {
     // Move item 1 to the end of the heap: a plain scan now meets it last.
     await stack.sql.unsafe(`update public.${items} set qty = qty where id = 1`);
-    const { data } = await db.from(items).select(`id, ${tags}(id)`);
+    const { data } = (await db.from(items).select(`id, ${tags}(id)`)) as unknown as { data: { id: number }[] | null };
     const expected = await stack.sql.unsafe<{ body: { id: number }[] }[]>(
       `WITH pgrst_source AS ( SELECT "public"."${items}"."id", COALESCE( "${items}_${tags}_1"."${items}_${tags}_1", '[]') AS "${tags}"
          FROM "public"."${items}" LEFT JOIN LATERAL ( SELECT json_agg("${items}_${tags}_1")::jsonb AS "${items}_${tags}_1"
@@ -269,29 +281,36 @@ describe('order of unordered results', () => {
   });
 
   it('returns written rows with an embed in the order of PostgREST’s join, not the body’s', async () => {
-    const { data } = await db
+    const { data } = (await db
       .from(tags)
       .insert([
         { id: 10, item_id: 3, label: 'first' },
         { id: 11, item_id: 3, label: 'second' },
       ])
-      .select(`label, ${items}(sku)`);
+      .select(`label, ${items}(sku)`)) as unknown as { data: { label: string }[] | null };
     // The statement PostgREST 13 runs for this request (QueryBuilder.hs), in a transaction rolled back.
-    const expected = await stack.sql.begin(async (tx) => {
-      const rows = await tx.unsafe<{ body: { label: string }[] }[]>(
-        `WITH pgrst_source AS (INSERT INTO "public"."${tags}"("id", "item_id", "label") SELECT "pgrst_body"."id", "pgrst_body"."item_id", "pgrst_body"."label"
+    const expected = await stack.sql
+      .begin(async (tx) => {
+        const rows = await tx.unsafe<{ body: { label: string }[] }[]>(
+          `WITH pgrst_source AS (INSERT INTO "public"."${tags}"("id", "item_id", "label") SELECT "pgrst_body"."id", "pgrst_body"."item_id", "pgrst_body"."label"
            FROM (SELECT $1::text::json AS json_data) pgrst_payload, LATERAL (SELECT "id", "item_id", "label" FROM json_to_recordset(pgrst_payload.json_data) AS _("id" integer, "item_id" integer, "label" text) ) pgrst_body
            RETURNING "public"."${tags}"."item_id", "public"."${tags}"."label")
          SELECT coalesce(json_agg(_postgrest_t), '[]') AS body FROM (SELECT "${tags}"."label", row_to_json("${tags}_${items}_1".*)::jsonb AS "${items}"
            FROM "pgrst_source" AS "${tags}" LEFT JOIN LATERAL ( SELECT "${items}_1"."sku" FROM "public"."${items}" AS "${items}_1"
            WHERE "${items}_1"."id" = "${tags}"."item_id" ) AS "${tags}_${items}_1" ON TRUE) _postgrest_t`,
-        [JSON.stringify([{ id: 20, item_id: 3, label: 'first' }, { id: 21, item_id: 3, label: 'second' }])],
-      );
-      throw Object.assign(new Error('rollback'), { rows });
-    }).catch((err: Error & { rows?: { body: { label: string }[] }[] }) => {
-      if (!err.rows) throw err;
-      return err.rows;
-    });
+          [
+            JSON.stringify([
+              { id: 20, item_id: 3, label: 'first' },
+              { id: 21, item_id: 3, label: 'second' },
+            ]),
+          ],
+        );
+        throw Object.assign(new Error('rollback'), { rows });
+      })
+      .catch((err: Error & { rows?: { body: { label: string }[] }[] }) => {
+        if (!err.rows) throw err;
+        return err.rows;
+      });
     expect(data?.map((r) => r.label)).toEqual(expected?.[0].body.map((r) => r.label));
   });
 });

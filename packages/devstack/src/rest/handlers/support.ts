@@ -4,6 +4,7 @@
 import type { TransactionSql } from 'postgres';
 import type { RequestContext } from '../context';
 import { RestError } from '../errors';
+import { RelationshipNotFound } from '../schema/find-relationship';
 import { parseRangeHeader, type MediaRequest } from '../headers';
 import type { ReadNode } from '../plan/read-plan';
 import type { Modifiers } from '../query/params';
@@ -53,8 +54,8 @@ async function refreshedForColumns(cache: SchemaCache, node: ReadNode): Promise<
 }
 
 /**
- * Builds the plan; when a relationship is not found and the catalog changed
- * since the cache loaded, or a column is new, reloads once and builds again.
+ * Builds the plan; when a relationship or column it needs is in the catalog
+ * but not yet in the cache, reloads once and builds again.
  */
 export async function planWithFreshCache(cache: SchemaCache, build: () => ReadNode): Promise<ReadNode> {
   await cache.current();
@@ -62,8 +63,8 @@ export async function planWithFreshCache(cache: SchemaCache, build: () => ReadNo
   try {
     plan = build();
   } catch (err) {
-    if (err instanceof RestError && err.code === 'PGRST200' && (await cache.reloadIfRelationshipsChanged()))
-      plan = build();
+    const missing = err instanceof RelationshipNotFound ? err : null;
+    if (missing && (await cache.reloadIfRelationshipMissing(missing.origin, missing.target))) plan = build();
     else throw err;
   }
   if (await refreshedForColumns(cache, plan)) plan = build();

@@ -11,7 +11,8 @@ import type { OrderTerm } from '../query/order';
 import type { EmbedItem, SelectItem } from '../query/select';
 import type { JsonPathStep } from '../query/tokens';
 import type { SchemaCache } from '../schema/cache';
-import { findRelationship, isToOne, type QualifiedName, type Relationship } from '../schema/relationships';
+import { findRelationship } from '../schema/find-relationship';
+import { isToOne, type QualifiedName, type Relationship } from '../schema/relationships';
 
 export interface SelectField {
   /** A column, a computed field, or '*'. */

@@ -4,7 +4,7 @@
 // catalog has the name now (a table created a moment ago should not need a
 // restart).
 import type { Sql } from 'postgres';
-import { introspect, type Column, type DbFunction, type DbSettings, type Table } from './introspect';
+import { introspect, timezoneNames, type Column, type DbFunction, type DbSettings, type Table } from './introspect';
 import { buildRelationships, type RelationshipMap } from './relationships';
 import { viewKeyDependencies } from './view-keys';
 
@@ -16,7 +16,6 @@ export interface Snapshot {
   /** Functions over a table's row type, by table then name: their return types. */
   computedFields: Map<string, Map<string, string>>;
   roles: Set<string>;
-  timezones: Set<string>;
   settings: DbSettings;
 }
 
@@ -60,7 +59,6 @@ async function load(sql: Sql, schema: string): Promise<Snapshot> {
     functions,
     computedFields,
     roles: new Set(rows.roles),
-    timezones: rows.timezones,
     settings: rows.settings,
   };
 }
@@ -134,21 +132,51 @@ export class SchemaCache {
     return fresh?.functions.get(name) ?? [];
   }
 
-  /** Reloads when the catalog's relationships may have changed (foreign keys, views, functions). */
-  async reloadIfRelationshipsChanged(): Promise<boolean> {
-    const before = this.snapshot;
-    const [row] = await this.sql<{ fingerprint: string }[]>`
-      select concat_ws(':',
-        (select count(*) from pg_constraint where contype = 'f'),
-        (select count(*) from pg_rewrite),
-        (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = ${this.schema}),
-        (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = ${this.schema})) as fingerprint`;
-    if (before && row?.fingerprint === this.fingerprint) return false;
-    this.fingerprint = row?.fingerprint ?? null;
-    await this.reload();
-    return true;
+  /**
+   * After PGRST200 for `origin` → `target`: reloads when the catalog has more
+   * foreign keys between the two, a relation or function named `target`, than
+   * the cache knows (a relationship created a moment ago should work at once).
+   */
+  async reloadIfRelationshipMissing(origin: string, target: string): Promise<boolean> {
+    const snapshot = await this.current();
+    const known = new Set(
+      [...(snapshot.relationships.get(origin) ?? []), ...(snapshot.relationships.get(target) ?? [])].flatMap((r) =>
+        r.kind === 'fk' &&
+        r.cardinality.kind !== 'M2M' &&
+        (r.foreignTable.name === target || r.foreignTable.name === origin)
+          ? [r.cardinality.constraint]
+          : [],
+      ),
+    ).size;
+    const [row] = await this.sql<{ fks: number; relation: boolean; fn: boolean }[]>`
+      select
+        (select count(*)::int from pg_constraint con
+          join pg_class a on a.oid = con.conrelid join pg_namespace an on an.oid = a.relnamespace
+          join pg_class b on b.oid = con.confrelid join pg_namespace bn on bn.oid = b.relnamespace
+          where con.contype = 'f' and an.nspname = ${this.schema} and bn.nspname = ${this.schema}
+            and ((a.relname = ${origin} and b.relname = ${target}) or (a.relname = ${target} and b.relname = ${origin}))) as fks,
+        exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = ${this.schema} and c.relname = ${target}) as relation,
+        exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                where n.nspname = ${this.schema} and p.proname = ${target} and p.pronargs = 1) as fn`;
+    const stale =
+      (row?.fks ?? 0) > known ||
+      (row?.relation === true && !snapshot.tables.has(target)) ||
+      (row?.fn === true &&
+        !(snapshot.relationships.get(origin) ?? []).some((r) => r.kind === 'computed' && r.function.name === target));
+    if (stale) await this.reload();
+    return stale;
   }
-  private fingerprint: string | null = null;
+
+  /** Names `Prefer: timezone=` accepts, read on first use. */
+  timezones(): Promise<Set<string>> {
+    this.timezoneList ??= timezoneNames(this.sql).catch((err: unknown) => {
+      this.timezoneList = null;
+      throw err;
+    });
+    return this.timezoneList;
+  }
+  private timezoneList: Promise<Set<string>> | null = null;
 
   now(): Snapshot {
     if (!this.snapshot) throw new Error('schema cache used before it was loaded');
