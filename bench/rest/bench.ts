@@ -1,7 +1,9 @@
 // REST overhead benchmark: the same two queries through supabase-js (gateway,
 // JWT check, one transaction with role and claims, JSON built in Postgres) and
-// through raw `postgres` on the same database. Prints requests/s, p50, p99 and
-// the overhead ratio. Starts its own stack: `npx tsx bench/rest/bench.ts`.
+// through raw `postgres` on the same database. Prints requests/s, p50, p99,
+// the overhead ratio and the Node process's CPU time per request (client and
+// stack share the process; on a busy machine it moves far less than latency).
+// Starts its own stack: `npx tsx bench/rest/bench.ts`.
 import { createClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
@@ -17,11 +19,14 @@ interface Result {
   seconds: number;
   p50: number;
   p99: number;
+  /** CPU time of this Node process (user + system) per request, in ms. */
+  cpuMs: number;
 }
 
 async function measure(name: string, run: () => Promise<void>): Promise<Result> {
   for (let i = 0; i < 50; i++) await run(); // warm up
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + DURATION_MS;
   await Promise.all(
@@ -34,9 +39,11 @@ async function measure(name: string, run: () => Promise<void>): Promise<Result> 
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { name, requests: latencies.length, seconds, p50: pct(50), p99: pct(99) };
+  const cpuMs = (cpu.user + cpu.system) / 1000 / latencies.length;
+  return { name, requests: latencies.length, seconds, p50: pct(50), p99: pct(99), cpuMs };
 }
 
 async function main(): Promise<void> {
@@ -93,6 +100,12 @@ async function main(): Promise<void> {
         baseline: { name: direct.name, value: direct.p99 },
       });
       recordMetric({
+        name: `REST ${rest.name} Node CPU per request`,
+        value: rest.cpuMs,
+        unit: 'ms',
+        baseline: { name: direct.name, value: direct.cpuMs },
+      });
+      recordMetric({
         name: `REST ${rest.name} throughput`,
         value: rest.requests / rest.seconds,
         unit: 'req/s',
@@ -102,7 +115,7 @@ async function main(): Promise<void> {
     const fmt = (n: number, digits = 2) => n.toFixed(digits).padStart(9);
     console.log(`\nREST overhead (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per run, Node ${process.version})\n`);
     console.log(
-      `${'query'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}   overhead (p50 / req/s)`,
+      `${'query'.padEnd(30)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'CPU ms'.padStart(9)}   overhead (p50 / req/s)`,
     );
     for (const [rest, direct] of results) {
       for (const r of [rest, direct]) {
@@ -110,7 +123,9 @@ async function main(): Promise<void> {
           r === rest
             ? `   x${(rest.p50 / direct.p50).toFixed(1)} / x${(direct.requests / direct.seconds / (rest.requests / rest.seconds)).toFixed(1)}`
             : '';
-        console.log(`${r.name.padEnd(30)} ${fmt(r.requests / r.seconds, 0)} ${fmt(r.p50)} ${fmt(r.p99)}${ratio}`);
+        console.log(
+          `${r.name.padEnd(30)} ${fmt(r.requests / r.seconds, 0)} ${fmt(r.p50)} ${fmt(r.p99)} ${fmt(r.cpuMs, 3)}${ratio}`,
+        );
       }
     }
   } finally {
