@@ -228,6 +228,17 @@ describe('embedding shapes and errors', () => {
     expect(aliased.data).toEqual({ label: 'green', a: { sku: 'B' }, b: { qty: 2 } });
   });
 
+  it('answers PGRST200 with a "Perhaps you meant" hint for a misspelt embed', async () => {
+    const { error, status } = await db.from(items).select(`sku, ${tags}s(label)`);
+    expect(status).toBe(400);
+    expect(error).toEqual({
+      code: 'PGRST200',
+      message: `Could not find a relationship between '${items}' and '${tags}s' in the schema cache`,
+      details: `Searched for a foreign key relationship between '${items}' and '${tags}s' in the schema 'public', but no matches were found.`,
+      hint: `Perhaps you meant '${tags}' instead of '${tags}s'.`,
+    });
+  });
+
   it('leaves an empty embed out of the output, while it still filters', async () => {
     const plain = await db.from(tags).select(`label, ${items}()`).order('id');
     expect(plain.data).toEqual([{ label: 'red' }, { label: 'blue' }, { label: 'green' }]);
