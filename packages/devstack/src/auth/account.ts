@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../gateway/http';
 import { requireUser } from './authenticate';
-import type { AuthDeps } from './config';
+import type { AuthDeps } from './context';
 import { badRequest, forbidden, unprocessable } from './errors';
 import { assertStrongPassword, hashPassword, passwordWeakness, verifyPassword } from './passwords';
 import { passwordGrantBody, readJsonBody, refreshGrantBody, signupBody, userUpdateBody } from './schemas';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../gateway/http';
 import { requestAudience } from './account';
-import type { AuthDeps } from './config';
+import type { AuthDeps } from './context';
 import { badRequest } from './errors';
 import { userJson, type Db, type IdentityRow, type UserRow } from './users';
 

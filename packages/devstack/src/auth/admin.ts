@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../gateway/http';
 import { duplicateEmailAs, emailOrThrow, requestAudience } from './account';
 import { requireAdmin } from './authenticate';
-import type { AuthDeps } from './config';
+import type { AuthDeps } from './context';
 import { badRequest, notFound, unprocessable } from './errors';
 import { assertStrongPassword, hashPassword } from './passwords';
 import { adminDeleteBody, adminUserBody, readJsonBody, type AdminUserBody } from './schemas';

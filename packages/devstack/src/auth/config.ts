@@ -1,7 +1,4 @@
 import { z } from 'zod';
-import type { Sql } from 'postgres';
-import type { TokenVerifier } from '../jwt';
-import type { TokenSigner } from './tokens';
 
 const seconds = z.coerce.number().int().positive();
 
@@ -44,12 +41,4 @@ export function readAuthConfig(env: NodeJS.ProcessEnv, apiUrl: string): AuthConf
     issuer: `${apiUrl.replace(/\/+$/, '')}/auth/v1`,
     bodyLimit: 1024 * 1024,
   };
-}
-
-/** What every auth route handler works with. */
-export interface AuthDeps {
-  sql: Sql;
-  config: AuthConfig;
-  signer: TokenSigner;
-  verifier: TokenVerifier;
 }

@@ -4,7 +4,8 @@ import type { GatewayContext, Service } from '../gateway/server';
 import { tokenVerifier } from '../jwt';
 import { getUser, logout, passwordGrant, refreshGrant, signup, updateUser } from './account';
 import { handleAdmin } from './admin';
-import { readAuthConfig, type AuthDeps } from './config';
+import { readAuthConfig } from './config';
+import type { AuthDeps } from './context';
 import { AuthHttpError, badRequest, sendAuthError } from './errors';
 
 /** What /health reports as GoTrue's version. */
