@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { createAuthService } from './auth';
+import { findProjectRoot } from './config';
 import { startGateway, type GatewayContext, type RunningGateway } from './gateway/server';
 import type { StackKeys } from './keys';
 import { createLogger, readLogFormat, type LogSink } from './log-json';
@@ -8,12 +9,15 @@ import { assertPortFree } from './postgres';
 import { createRealtimeService, type RealtimeService } from './realtime';
 import { createRestService } from './rest';
 import { statusService } from './status-service';
+import { readSupabaseConfig, type SupabaseConfig } from './supabase-config';
 
 export interface ApiOptions {
   dbUrl: string;
   port: number;
   keys: StackKeys;
   env?: NodeJS.ProcessEnv;
+  /** The project's config.toml settings; default: read from the project found as the CLI finds it. */
+  config?: SupabaseConfig;
   /** Receives the gateway's log lines instead of stdout/stderr (tests). */
   logSink?: LogSink;
 }
@@ -41,6 +45,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     keys: options.keys,
     apiUrl: `http://127.0.0.1:${options.port}`,
     env,
+    config: options.config ?? readSupabaseConfig(findProjectRoot(process.cwd(), env)),
   };
   const metrics = createDevstackMetrics();
   let realtime: RealtimeService | null = null;

@@ -7,9 +7,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { paths, projectRoot, readStackEnv } from './config';
+import { findProjectRoot, projectPaths, readStackEnv } from './config';
 import { generateTypes } from './gen-types';
 import { connectionUrl } from './postgres';
+import { readSupabaseConfig, type SupabaseConfig } from './supabase-config';
 import { StackError } from './errors';
 import { bold, dim, log, timed } from './log';
 import { startApi, type RunningApi } from './api';
@@ -27,11 +28,14 @@ const usage = `Usage: devstack [start] [--reset]      (npm run stack [-- --reset
     --output <file>  write it to <file> instead of stdout
   --help             show this help
 
-Environment: DATABASE_URL (use this Postgres 15+ instead of the embedded one),
-DEVSTACK_DB_PORT (default 54322), DEVSTACK_API_PORT (default 54321),
-DEVSTACK_DATA_DIR (default .devstack/pg17), DEVSTACK_JWT_ALGORITHM (ES256 or HS256),
-DEVSTACK_JWT_KEYS, DEVSTACK_SIGNING_KEYS_FILE, DEVSTACK_PUBLISHABLE_KEY, DEVSTACK_SECRET_KEY, DEVSTACK_JWT_SECRET,
-DEVSTACK_ANON_KEY, DEVSTACK_SERVICE_ROLE_KEY, DEVSTACK_JWT_EXPIRY; see README.md.`;
+Settings come from supabase/config.toml (ports, auth, max_rows, seed, …) as
+\`supabase start\` reads them; DEVSTACK_* variables override them.
+Environment: DATABASE_URL (use this Postgres 15+ instead of the embedded one: a
+superuser), DEVSTACK_WORKDIR (the project folder), DEVSTACK_DB_PORT ([db] port),
+DEVSTACK_API_PORT ([api] port), DEVSTACK_DATA_DIR (default .devstack/pg17),
+DEVSTACK_JWT_ALGORITHM (ES256 or HS256), DEVSTACK_JWT_KEYS, DEVSTACK_SIGNING_KEYS_FILE,
+DEVSTACK_PUBLISHABLE_KEY, DEVSTACK_SECRET_KEY, DEVSTACK_JWT_SECRET, DEVSTACK_ANON_KEY,
+DEVSTACK_SERVICE_ROLE_KEY, DEVSTACK_JWT_EXPIRY; see README.md.`;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -54,7 +58,8 @@ async function main(): Promise<void> {
 }
 
 async function genTypes(output: string | undefined): Promise<void> {
-  const env = readStackEnv();
+  const root = findProjectRoot();
+  const env = readStackEnv(process.env, readSupabaseConfig(root));
   const url = env.DATABASE_URL ?? connectionUrl(env.DEVSTACK_DB_PORT);
   // Progress goes to stderr so that stdout carries only the generated file.
   console.error(`generating types from ${redact(url)}`);
@@ -65,20 +70,37 @@ async function genTypes(output: string | undefined): Promise<void> {
     process.stdout.write(text);
     return;
   }
-  const file = path.resolve(projectRoot, output);
+  const file = path.resolve(root, output);
   await fs.writeFile(file, text);
-  log.ok(`wrote ${path.relative(projectRoot, file)} (${text.split('\n').length} lines)`);
+  log.ok(`wrote ${path.relative(root, file)} (${text.split('\n').length} lines)`);
+}
+
+/** What config.toml asks for that this run will not do as `supabase start` would. */
+function warnAboutConfig(config: SupabaseConfig, usesEmbedded: boolean): void {
+  for (const setting of config.unserved) {
+    log.warn(`config.toml sets ${setting}: not served by the dev stack (README: "Known differences")`);
+  }
+  if (usesEmbedded && config.db.majorVersion !== 17) {
+    log.warn(
+      `config.toml asks for PostgreSQL ${config.db.majorVersion} ([db] major_version); the embedded server is 17. ` +
+        `To run on ${config.db.majorVersion}, give DATABASE_URL a server of that version.`,
+    );
+  }
 }
 
 async function start(reset: boolean): Promise<void> {
   const values = { reset };
-  const env = readStackEnv();
-  const dataDir = env.DEVSTACK_DATA_DIR ?? paths.defaultDataDir;
+  const root = findProjectRoot();
+  const config = readSupabaseConfig(root);
+  const env = readStackEnv(process.env, config);
+  const dataDir = env.DEVSTACK_DATA_DIR ?? projectPaths(root).defaultDataDir;
+  if (config.file) log.step(`project ${root} ${dim(`(settings: ${path.relative(root, config.file)})`)}`);
+  warnAboutConfig(config, !env.DATABASE_URL);
   // Before Postgres starts, so a bad key setting fails at once and leaves nothing running.
   const keys = await readKeys(process.env, {
     signingKeysFile: env.DEVSTACK_SIGNING_KEYS_FILE
-      ? path.resolve(projectRoot, env.DEVSTACK_SIGNING_KEYS_FILE)
-      : paths.signingKeysFile,
+      ? path.resolve(root, env.DEVSTACK_SIGNING_KEYS_FILE)
+      : projectPaths(root).signingKeysFile,
   });
 
   let stack: RunningStack | null = null;
@@ -110,15 +132,22 @@ async function start(reset: boolean): Promise<void> {
     log.step(`starting PostgreSQL 17 on 127.0.0.1:${env.DEVSTACK_DB_PORT} ${dim(`(data: ${dataDir})`)}`);
   }
   stack = await timed('database ready (bootstrap and migrations)', () =>
-    startStack({ databaseUrl: env.DATABASE_URL, dbPort: env.DEVSTACK_DB_PORT, dataDir }),
+    startStack({ databaseUrl: env.DATABASE_URL, dbPort: env.DEVSTACK_DB_PORT, dataDir, projectDir: root, config }),
   );
   if (stack.createdCluster) log.ok(`created a new database cluster in ${dataDir}`);
-  const { applied, seeded } = stack.migrations;
-  for (const m of applied) log.ok(`applied migration ${m.version}_${m.name}`);
+  const { applied, seeded, seedFiles, role, warnings } = stack.migrations;
+  for (const warning of warnings) log.warn(warning);
+  for (const m of applied) log.ok(`applied migration ${m.version}_${m.name} ${dim(`(as ${role.name})`)}`);
   if (applied.length === 0) log.ok('migrations already up to date');
-  if (seeded) log.ok('seeded demo data (supabase/seed.sql)');
+  if (seeded) log.ok(`seeded demo data (${seedFiles.join(', ')})`);
+  if (role.superuser) {
+    log.warn(
+      `"${role.name}" is a superuser in this database, so migrations run with more rights than on Supabase ` +
+        `and privilege mistakes go unnoticed. ${env.DATABASE_URL ? 'Give DATABASE_URL a server whose bootstrap superuser is not "postgres" (initdb -U supabase_admin).' : 'The data folder was made by an older dev stack: npm run stack:reset recreates it.'}`,
+    );
+  }
   api = await timed(`API gateway listening on 127.0.0.1:${env.DEVSTACK_API_PORT} (auth, rest, realtime)`, () =>
-    startApi({ dbUrl: stack!.dbUrl, port: env.DEVSTACK_API_PORT, keys }),
+    startApi({ dbUrl: stack!.dbUrl, port: env.DEVSTACK_API_PORT, keys, config }),
   );
   const status = await readStackStatus(stack.sql);
   console.log(`
@@ -128,11 +157,11 @@ ${bold('Switchboard dev stack is ready.')}
        REST URL: ${api.url}/rest/v1
        Auth URL: ${api.url}/auth/v1
    Realtime URL: ${api.url.replace(/^http/, 'ws')}/realtime/v1
-         DB URL: ${stack.dbUrl}
+         DB URL: ${stack.postgresUrl}
        Postgres: ${status.serverVersion}
  Publishable key: ${keys.publishableKey}
       Secret key: ${keys.secretKey} ${dim('(server only)')}
-     JWT signing: ${signing(keys, api.url)}
+     JWT signing: ${signing(keys, api.url, root)}
 ${dim(`     Legacy keys (HS256, ${keys.jwtAlgorithm === 'ES256' ? 'still accepted' : 'in use'}):`)}
         anon key: ${keys.anonKey}
 service_role key: ${keys.serviceRoleKey}
@@ -143,13 +172,13 @@ ${dim('Press Ctrl-C to stop.')}`);
 }
 
 /** "ES256, kid … (file) · JWKS at …" or the legacy mode. */
-function signing(keys: StackKeys, apiUrl: string): string {
+function signing(keys: StackKeys, apiUrl: string, root: string): string {
   if (keys.jwtAlgorithm === 'HS256')
     return `HS256 with the JWT secret ${dim('(legacy mode: DEVSTACK_JWT_ALGORITHM=HS256)')}`;
   const kid = keys.signingKeys.find(canSign)?.kid ?? '?';
   const file = keys.signingKeysSource ?? '';
-  const inProject = path.isAbsolute(file) && !path.relative(projectRoot, file).startsWith('..');
-  const source = inProject ? path.relative(projectRoot, file) : file;
+  const inProject = path.isAbsolute(file) && !path.relative(root, file).startsWith('..');
+  const source = inProject ? path.relative(root, file) : file;
   return `ES256, kid ${kid} ${dim(`(${source})`)}\n            JWKS: ${apiUrl}/auth/v1/.well-known/jwks.json`;
 }
 

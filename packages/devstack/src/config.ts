@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { StackError } from './errors';
+import { defaultSupabaseConfig, type SupabaseConfig } from './supabase-config';
 
 /**
  * The Supabase CLI project the stack serves, found as the CLI finds it: the
@@ -21,27 +22,60 @@ export function findProjectRoot(start = process.cwd(), env: NodeJS.ProcessEnv = 
   );
 }
 
-export const projectRoot = findProjectRoot();
+/** Where a project keeps what the dev stack reads, and where the stack keeps its data. */
+export interface ProjectPaths {
+  root: string;
+  /** supabase/: config.toml, seed files (sql_paths are relative to it). */
+  supabaseDir: string;
+  migrationsDir: string;
+  defaultDataDir: string;
+  /** ES256 signing keys, created on first start (git-ignored with the rest of .devstack). */
+  signingKeysFile: string;
+}
+
+export function projectPaths(root: string): ProjectPaths {
+  return {
+    root,
+    supabaseDir: path.join(root, 'supabase'),
+    migrationsDir: path.join(root, 'supabase', 'migrations'),
+    defaultDataDir: path.join(root, '.devstack', 'pg17'),
+    signingKeysFile: path.join(root, '.devstack', 'signing_keys.json'),
+  };
+}
+
+/** The platform SQL, run in this order as a superuser before any migration. */
+export const PLATFORM_SQL = [
+  path.join(import.meta.dirname, 'sql', 'bootstrap.sql'),
+  path.join(import.meta.dirname, 'sql', 'privileges.sql'),
+];
 
 const port = z.coerce.number().int().min(1).max(65535);
 
-const envSchema = z.object({
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  DEVSTACK_DB_PORT: port.default(54322),
-  DEVSTACK_API_PORT: port.default(54321),
-  DEVSTACK_DATA_DIR: z.string().min(1).optional(),
-  DEVSTACK_WORKDIR: z.string().min(1).optional(),
-  /** ES256 signing keys (created on first start when missing); default .devstack/signing_keys.json. */
-  DEVSTACK_SIGNING_KEYS_FILE: z.string().min(1).optional(),
-});
+function envSchema(project: SupabaseConfig) {
+  return z.object({
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DEVSTACK_DB_PORT: port.default(project.db.port),
+    DEVSTACK_API_PORT: port.default(project.api.port),
+    DEVSTACK_DATA_DIR: z.string().min(1).optional(),
+    DEVSTACK_WORKDIR: z.string().min(1).optional(),
+    /** ES256 signing keys (created on first start when missing); default .devstack/signing_keys.json. */
+    DEVSTACK_SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  });
+}
 
-export type StackEnv = z.infer<typeof envSchema>;
+export type StackEnv = z.infer<ReturnType<typeof envSchema>>;
 
-/** Reads the dev stack's environment, failing with every problem listed at once. */
-export function readStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
+/**
+ * Reads the dev stack's environment, failing with every problem listed at once.
+ * Ports default to config.toml's [db] port and [api] port.
+ */
+export function readStackEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  project: SupabaseConfig = defaultSupabaseConfig(),
+): StackEnv {
   // An empty variable (e.g. `DATABASE_URL=` in .env.local) means "not set".
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = envSchema(project).safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new StackError(
@@ -51,12 +85,3 @@ export function readStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
   }
   return parsed.data;
 }
-
-export const paths = {
-  bootstrapSql: path.join(import.meta.dirname, 'sql', 'bootstrap.sql'),
-  migrationsDir: path.join(projectRoot, 'supabase', 'migrations'),
-  seedSql: path.join(projectRoot, 'supabase', 'seed.sql'),
-  defaultDataDir: path.join(projectRoot, '.devstack', 'pg17'),
-  /** ES256 signing keys, created on first start (git-ignored with the rest of .devstack). */
-  signingKeysFile: path.join(projectRoot, '.devstack', 'signing_keys.json'),
-};

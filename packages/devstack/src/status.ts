@@ -12,8 +12,14 @@ export async function readStackStatus(sql: Sql): Promise<StackStatus> {
   const [version] = await sql<{ server_version: string }[]>`show server_version`;
   const migrations = await sql<{ version: string; name: string }[]>`
     select version, name from supabase_migrations.schema_migrations order by version`;
-  const accounts = await sql<{ email: string }[]>`
-    select u.email from auth.users u join public.profiles p on p.id = u.id order by p.role, u.email`;
+  // The starter's demo accounts; a project without its profiles table has none.
+  const [{ profiles }] = await sql<
+    { profiles: boolean }[]
+  >`select to_regclass('public.profiles') is not null as profiles`;
+  const accounts = profiles
+    ? await sql<{ email: string }[]>`
+        select u.email from auth.users u join public.profiles p on p.id = u.id order by p.role, u.email`
+    : [];
   const latest = migrations.at(-1);
   return {
     serverVersion: version.server_version,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { StackError } from './errors';
-import { connectionUrl, freePort } from './postgres';
+import { connectionUrl, freePort, SUPERUSER } from './postgres';
 
 /**
  * A throw-away cluster from an installed PostgreSQL (e.g. Debian's
@@ -12,6 +12,7 @@ import { connectionUrl, freePort } from './postgres';
  * another major version. Runs as the "postgres" OS user when we are root.
  */
 export interface SystemPostgres {
+  /** A superuser connection (SUPERUSER; trust authentication). */
   url: string;
   version: string;
   stop(): Promise<void>;
@@ -46,7 +47,9 @@ export async function startSystemPostgres(binDir: string): Promise<SystemPostgre
   const dataDir = path.join(dir, 'data');
   const owner = osUser('postgres');
   const port = await freePort();
-  await run(initdb, ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--encoding=UTF8', '--locale=C'], owner ?? {});
+  // SUPERUSER as the bootstrap superuser, as in the embedded cluster: the
+  // bootstrap then creates `postgres` as the non-superuser role migrations run as.
+  await run(initdb, ['-D', dataDir, '-U', SUPERUSER, '-A', 'trust', '--encoding=UTF8', '--locale=C'], owner ?? {});
 
   const server: ChildProcess = spawn(
     path.join(binDir, 'postgres'),
@@ -76,7 +79,7 @@ export async function startSystemPostgres(binDir: string): Promise<SystemPostgre
   server.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
 
-  const url = connectionUrl(port);
+  const url = connectionUrl(port, { role: SUPERUSER });
   const deadline = Date.now() + 20_000;
   let version = '';
   for (;;) {

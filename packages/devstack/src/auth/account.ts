@@ -12,6 +12,7 @@ import {
   confirmEmail,
   findUserByEmail,
   findUserById,
+  insertAnonymousUser,
   insertUserWithEmailIdentity,
   isBanned,
   loadUserJson,
@@ -44,19 +45,53 @@ export function requestAudience(req: IncomingMessage, deps: AuthDeps): string {
   return typeof header === 'string' && header ? header : deps.config.audience;
 }
 
-/** POST /signup with email and password; with autoconfirm on (the CLI default) it returns a session. */
+const SIGNUP_DISABLED = 'Signups not allowed for this instance';
+
+/**
+ * POST /signup with neither email nor phone: GoTrue's SignupAnonymously, when
+ * [auth] enable_anonymous_sign_ins is on. A user with is_anonymous = true, no
+ * identity, `data` as user_metadata; its session's amr is "anonymous" and its
+ * role authenticated (RLS tells it apart through auth.jwt()->>'is_anonymous').
+ */
+async function signupAnonymously(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: AuthDeps,
+  data: Record<string, unknown>,
+): Promise<void> {
+  if (!deps.config.enableSignup) throw unprocessable('signup_disabled', SIGNUP_DISABLED);
+  const aud = requestAudience(req, deps);
+  const session = await deps.sql.begin(async (tx) => {
+    const id = randomUUID();
+    await insertAnonymousUser(tx, { id, aud, role: deps.config.defaultRole, userMetadata: data });
+    return issueSession(tx, deps.signer, id, clientInfo(req), 'anonymous');
+  });
+  sendJson(res, 200, session);
+}
+
+/**
+ * POST /signup with email and password (with autoconfirm on, the CLI default,
+ * it returns a session), or anonymously with neither (GoTrue's /signup route).
+ */
 export async function signup(req: IncomingMessage, res: ServerResponse, deps: AuthDeps): Promise<void> {
   const body = await readJsonBody(req, signupBody, deps.config.bodyLimit);
   const rawEmail = body.email ?? '';
   const phone = body.phone ?? '';
-  if (!rawEmail && !phone) throw unprocessable('anonymous_provider_disabled', 'Anonymous sign-ins are disabled');
+  if (!rawEmail && !phone) {
+    if (!deps.config.enableAnonymousSignIns) {
+      throw unprocessable('anonymous_provider_disabled', 'Anonymous sign-ins are disabled');
+    }
+    return signupAnonymously(req, res, deps, body.data ?? {});
+  }
+  if (!deps.config.enableSignup) throw unprocessable('signup_disabled', SIGNUP_DISABLED);
   const password = body.password ?? '';
   if (!password) throw badRequest('validation_failed', 'Signup requires a valid password');
-  assertStrongPassword(password, deps.config.passwordMinLength);
+  assertStrongPassword(password, deps.config.password);
   if (rawEmail && phone) {
     throw badRequest('validation_failed', 'Only an email address or phone number should be provided on signup.');
   }
   if (!rawEmail) throw badRequest('phone_provider_disabled', 'Phone signups are disabled');
+  if (!deps.config.emailEnabled) throw badRequest('email_provider_disabled', 'Email signups are disabled');
   const email = emailOrThrow(rawEmail);
   const aud = requestAudience(req, deps);
   const alreadyRegistered = unprocessable('user_already_exists', 'User already registered');
@@ -100,6 +135,7 @@ export async function passwordGrant(req: IncomingMessage, res: ServerResponse, d
   }
   if (!email && body.phone) throw unprocessable('phone_provider_disabled', 'Phone logins are disabled');
   if (!email) throw badRequest('validation_failed', 'missing email or phone');
+  if (!deps.config.emailEnabled) throw unprocessable('email_provider_disabled', 'Email logins are disabled');
 
   const user = await findUserByEmail(deps.sql, email, requestAudience(req, deps));
   if (!user || !user.encrypted_password) throw badRequest('invalid_credentials', INVALID_LOGIN);
@@ -110,7 +146,7 @@ export async function passwordGrant(req: IncomingMessage, res: ServerResponse, d
 
   let weakness: ReturnType<typeof passwordWeakness> = null;
   try {
-    weakness = passwordWeakness(password, deps.config.passwordMinLength);
+    weakness = passwordWeakness(password, deps.config.password);
   } catch {
     // An over-long password that still matched: GoTrue only logs this on sign-in.
   }
@@ -139,7 +175,10 @@ export async function getUser(req: IncomingMessage, res: ServerResponse, deps: A
 /**
  * PUT /user: user_metadata (`data`), password and email. A new email takes
  * effect at once (the dev stack sends no mail; GoTrue would wait for the
- * confirmation links). A new password signs out every other session, as GoTrue does.
+ * confirmation links, except for anonymous users under autoconfirm, where it
+ * too applies it at once). An anonymous user who sets an email becomes
+ * permanent: an email identity, is_anonymous = false (GoTrue's emailChangeVerify).
+ * A new password signs out every other session, as GoTrue does.
  */
 export async function updateUser(req: IncomingMessage, res: ServerResponse, deps: AuthDeps): Promise<void> {
   const { user, session } = await requireUser(req, deps.sql, deps.verifier);
@@ -148,7 +187,13 @@ export async function updateUser(req: IncomingMessage, res: ServerResponse, deps
   if (body.phone)
     throw unprocessable('phone_provider_disabled', 'Phone numbers cannot be set: the phone provider is disabled');
   const password = body.password ?? null;
-  if (password !== null) assertStrongPassword(password, deps.config.passwordMinLength);
+  if (user.is_anonymous && password && !body.email && !body.phone) {
+    throw unprocessable(
+      'validation_failed',
+      'Updating password of an anonymous user without an email or phone is not allowed',
+    );
+  }
+  if (password !== null) assertStrongPassword(password, deps.config.password);
   if (body.app_metadata && user.role !== 'admin') {
     throw forbidden('not_admin', 'Updating app_metadata requires admin privileges');
   }
@@ -190,10 +235,18 @@ export async function updateUser(req: IncomingMessage, res: ServerResponse, deps
       }
       if (emailChanges) {
         await tx`update auth.users set email = ${email}, email_change = '', updated_at = now() where id = ${user.id}`;
-        await tx`
+        const changed = await tx`
           update auth.identities
-          set identity_data = identity_data || jsonb_build_object('email', ${email}::text), updated_at = now()
+          set identity_data = identity_data || jsonb_build_object('email', ${email}::text, 'email_verified', true),
+              updated_at = now()
           where user_id = ${user.id} and provider = 'email'`;
+        if (changed.count === 0) {
+          const data = { sub: user.id, email, email_verified: true, phone_verified: false };
+          await tx`
+            insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+            values (${user.id}, ${user.id}, ${JSON.stringify(data)}::text::jsonb, 'email', now(), now(), now())`;
+        }
+        if (current.is_anonymous) await tx`update auth.users set is_anonymous = false where id = ${user.id}`;
         const reloaded = await findUserById(tx, user.id);
         if (reloaded && !reloaded.email_confirmed_at) await confirmEmail(tx, reloaded);
       }

@@ -18,6 +18,7 @@ import {
   type UserRow,
 } from './users';
 import { adminListUsers } from './admin-list';
+import { handleAdminFactors } from './unserved';
 
 // GoTrue's admin.go: /admin/users for service_role callers.
 
@@ -131,7 +132,7 @@ async function updateUser(req: IncomingMessage, res: ServerResponse, deps: AuthD
   }
   let passwordHash: string | null = null;
   if (typeof body.password === 'string') {
-    assertStrongPassword(body.password, deps.config.passwordMinLength);
+    assertStrongPassword(body.password, deps.config.password);
     passwordHash = await hashPassword(body.password);
   }
   const banChange = body.ban_duration ? { until: banUntil(body.ban_duration) } : null;
@@ -225,6 +226,11 @@ export async function handleAdmin(
   url: URL,
   methodNotAllowed: () => Error,
 ): Promise<boolean> {
+  if (/^\/users\/[^/]+\/factors(\/[^/]+)?$/.test(rest)) {
+    await requireAdmin(req, deps.sql, deps.verifier, deps.config.adminRoles);
+    if (await handleAdminFactors(req, res, deps, rest)) return true;
+    throw methodNotAllowed();
+  }
   const match = /^\/users(?:\/([^/]+))?$/.exec(rest);
   if (!match) return false;
   await requireAdmin(req, deps.sql, deps.verifier, deps.config.adminRoles);

@@ -25,6 +25,20 @@ export type AuthErrorCode =
   | 'invalid_credentials'
   | 'weak_password'
   | 'request_entity_too_large'
+  | 'signup_disabled'
+  | 'email_provider_disabled'
+  | 'provider_disabled'
+  | 'flow_state_not_found'
+  | 'web3_provider_disabled'
+  | 'otp_disabled'
+  | 'manual_linking_disabled'
+  | 'passkey_disabled'
+  | 'saml_provider_disabled'
+  | 'feature_disabled'
+  | 'mfa_phone_enroll_not_enabled'
+  | 'mfa_totp_enroll_not_enabled'
+  | 'mfa_webauthn_enroll_not_enabled'
+  | 'mfa_factor_not_found'
   | 'not_found';
 
 /** An error answered as GoTrue's HTTPError: `{code, error_code, msg}`, or `{code, message}` from API version 2024-01-01. */

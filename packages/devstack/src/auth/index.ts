@@ -4,16 +4,18 @@ import type { GatewayContext, Service } from '../gateway/server';
 import { tokenVerifier } from '../jwt';
 import { getUser, logout, passwordGrant, refreshGrant, signup, updateUser } from './account';
 import { handleAdmin } from './admin';
-import { readAuthConfig } from './config';
+import { readAuthConfig, type AuthConfig } from './config';
 import type { AuthDeps } from './context';
 import { AuthHttpError, badRequest, sendAuthError } from './errors';
+import { handleUnserved, idTokenGrant, pkceGrant, web3Grant } from './unserved';
 
 /** What /health reports as GoTrue's version. */
 export const AUTH_SERVICE_VERSION = 'devstack';
 
-const SETTINGS = {
+/** GET /settings as GoTrue reports it; features the dev stack does not serve are off. */
+const settings = (config: AuthConfig) => ({
   external: {
-    anonymous_users: false,
+    anonymous_users: config.enableAnonymousSignIns,
     apple: false,
     azure: false,
     bitbucket: false,
@@ -36,18 +38,18 @@ const SETTINGS = {
     workos: false,
     twitch: false,
     twitter: false,
-    email: true,
+    email: config.emailEnabled,
     phone: false,
     zoom: false,
   },
-  disable_signup: false,
+  disable_signup: !config.enableSignup,
   mailer_autoconfirm: true,
   phone_autoconfirm: false,
   sms_provider: '',
   saml_enabled: false,
   saml_private_key_next_configured: false,
   passkeys_enabled: false,
-} as const;
+});
 
 const methodNotAllowed = (req: IncomingMessage) => () =>
   new AuthHttpError(405, 'not_found', `Method ${req.method ?? ''} is not allowed on ${req.url ?? ''}`);
@@ -64,7 +66,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
         description: 'GoTrue is a user registration and authentication API',
       }),
   },
-  '/settings': { GET: async (_req, res) => sendJson(res, 200, SETTINGS) },
+  '/settings': { GET: async (_req, res, deps) => sendJson(res, 200, settings(deps.config)) },
   // GoTrue's WellKnownJwks: the public signing keys, never the HMAC secret.
   '/.well-known/jwks.json': {
     GET: async (_req, res, deps) => sendJson(res, 200, deps.verifier.jwks, { 'cache-control': 'public, max-age=600' }),
@@ -75,7 +77,11 @@ const ROUTES: Record<string, Record<string, Handler>> = {
       const grantType = url.searchParams.get('grant_type') ?? '';
       if (grantType === 'password') return passwordGrant(req, res, deps);
       if (grantType === 'refresh_token') return refreshGrant(req, res, deps);
-      // GoTrue answers every other grant type (id_token, pkce, web3 here too: not implemented) this way.
+      // Served as GoTrue answers them with their providers off (see unserved.ts).
+      if (grantType === 'id_token') return idTokenGrant(req, res, deps);
+      if (grantType === 'pkce') return pkceGrant(req, res, deps);
+      if (grantType === 'web3') return web3Grant();
+      // GoTrue's answer to any other grant type (token.go).
       throw badRequest('invalid_credentials', 'unsupported_grant_type');
     },
   },
@@ -88,7 +94,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
  * autoconfirm on), serving what @supabase/supabase-js and @supabase/ssr call.
  */
 export function createAuthService(ctx: GatewayContext): Service {
-  const config = readAuthConfig(ctx.env, ctx.apiUrl);
+  const config = readAuthConfig(ctx.env, ctx.apiUrl, ctx.config.auth);
   const deps: AuthDeps = {
     sql: ctx.sql,
     config,
@@ -111,6 +117,7 @@ export function createAuthService(ctx: GatewayContext): Service {
     ) {
       return;
     }
+    if (await handleUnserved(req, res, deps, path, url)) return;
     throw new AuthHttpError(
       404,
       'not_found',

@@ -16,18 +16,40 @@ export async function verifyPassword(password: string, hash: string | null): Pro
   return bcrypt.compare(password, hash);
 }
 
-/** The reasons a password is weak, or null; throws for an over-long one (GoTrue's checkPasswordStrength). */
-export function passwordWeakness(password: string, minLength: number): { message: string; reasons: string[] } | null {
+/** GoTrue's password settings: GOTRUE_PASSWORD_MIN_LENGTH and GOTRUE_PASSWORD_REQUIRED_CHARACTERS. */
+export interface PasswordPolicy {
+  /** In bytes, as GoTrue counts (Go's len). */
+  minLength: number;
+  /** Character sets a password needs one character of each of; empty: no requirement. */
+  requiredCharacters: readonly string[];
+}
+
+/**
+ * The reasons a password is weak, or null; throws for an over-long one. GoTrue's
+ * checkPasswordStrength: reasons "length" and "characters", their messages joined.
+ */
+export function passwordWeakness(
+  password: string,
+  policy: PasswordPolicy,
+): { message: string; reasons: string[] } | null {
   if (Buffer.byteLength(password) > MAX_PASSWORD_LENGTH) {
     throw badRequest('validation_failed', `Password cannot be longer than ${MAX_PASSWORD_LENGTH} characters`);
   }
-  if (Buffer.byteLength(password) < minLength) {
-    return { message: `Password should be at least ${minLength} characters.`, reasons: ['length'] };
+  const reasons: string[] = [];
+  const messages: string[] = [];
+  if (Buffer.byteLength(password) < policy.minLength) {
+    reasons.push('length');
+    messages.push(`Password should be at least ${policy.minLength} characters.`);
   }
-  return null;
+  const missesASet = policy.requiredCharacters.some((set) => set !== '' && ![...set].some((c) => password.includes(c)));
+  if (missesASet) {
+    reasons.push('characters');
+    messages.push(`Password should contain at least one character of each: ${policy.requiredCharacters.join(', ')}.`);
+  }
+  return reasons.length > 0 ? { message: messages.join(' '), reasons } : null;
 }
 
-export function assertStrongPassword(password: string, minLength: number): void {
-  const weakness = passwordWeakness(password, minLength);
+export function assertStrongPassword(password: string, policy: PasswordPolicy): void {
+  const weakness = passwordWeakness(password, policy);
   if (weakness) throw weakPassword(weakness.message, weakness.reasons);
 }

@@ -23,6 +23,17 @@ export function clientInfo(req: IncomingMessage): ClientInfo {
   };
 }
 
+/** GoTrue's authentication methods this service signs in with (models.AuthenticationMethod). */
+export type AuthenticationMethod = 'password' | 'anonymous';
+
+/** The session's AMR claims as GoTrue's CalculateAALAndAMR lists them: most recent first, updated_at as timestamp. */
+async function loadAmr(db: Db, sessionId: string): Promise<{ method: string; timestamp: number }[]> {
+  const rows = await db<{ method: string; timestamp: number }[]>`
+    select authentication_method as method, extract(epoch from updated_at)::int as timestamp
+    from auth.mfa_amr_claims where session_id = ${sessionId} order by updated_at desc`;
+  return rows.map((r) => ({ method: r.method, timestamp: Number(r.timestamp) }));
+}
+
 async function tokenResponse(
   db: Db,
   signer: TokenSigner,
@@ -30,7 +41,8 @@ async function tokenResponse(
   session: SessionRow,
   refreshToken: string,
 ): Promise<TokenResponse> {
-  const { token, expiresAt } = await signAccessToken(signer, user, session);
+  const amr = await loadAmr(db, session.id);
+  const { token, expiresAt } = await signAccessToken(signer, user, { ...session, amr });
   return {
     access_token: token,
     token_type: 'bearer',
@@ -43,20 +55,24 @@ async function tokenResponse(
 
 /**
  * Starts a session for a user who just proved who they are (GoTrue's
- * IssueRefreshToken): a new auth.sessions row, its first refresh token, and
- * last_sign_in_at. Run it inside a transaction.
+ * IssueRefreshToken): a new auth.sessions row with its AMR claim (`method`),
+ * its first refresh token, and last_sign_in_at. Run it inside a transaction.
  */
 export async function issueSession(
   tx: Db,
   signer: TokenSigner,
   userId: string,
   client: ClientInfo,
+  method: AuthenticationMethod = 'password',
 ): Promise<TokenResponse> {
   const sessionId = randomUUID();
   const [session] = await tx<SessionRow[]>`
     insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip)
     values (${sessionId}, ${userId}, now(), now(), 'aal1', ${client.userAgent}, ${client.ip})
     returning id, user_id, created_at, not_after, aal`;
+  await tx`
+    insert into auth.mfa_amr_claims (id, session_id, created_at, updated_at, authentication_method)
+    values (gen_random_uuid(), ${sessionId}, now(), now(), ${method})`;
   const refreshToken = newRefreshToken();
   await tx`
     insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
@@ -127,10 +143,11 @@ export async function refreshTokenGrant(
       } else {
         const revokedAt = token.updated_at?.getTime() ?? 0;
         if (Date.now() > revokedAt + signer.config.refreshTokenReuseInterval * 1000) {
-          // Possible token theft: end the whole session, as GoTrue's v2 refresh
-          // algorithm does (v1 revokes the session's tokens, which the reuse
-          // window would then let through once more).
-          await tx`delete from auth.sessions where id = ${session.id}`;
+          // Possible token theft: with rotation on, end the whole session, as
+          // GoTrue's v2 refresh algorithm does (v1 revokes the session's tokens,
+          // which the reuse window would then let through once more); with
+          // rotation off, GoTrue only fails this request.
+          if (signer.config.refreshTokenRotation) await tx`delete from auth.sessions where id = ${session.id}`;
           return { failure: badRequest('refresh_token_already_used', 'Invalid Refresh Token: Already Used') };
         }
       }

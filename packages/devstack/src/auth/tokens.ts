@@ -10,6 +10,8 @@ export interface SessionRow {
   created_at: Date | null;
   not_after: Date | null;
   aal: string | null;
+  /** The session's AMR entries (auth.mfa_amr_claims), most recent first; absent: password at the session's start. */
+  amr?: { method: string; timestamp: number }[];
 }
 
 /** The claims GoTrue puts in an access token (tokens.AccessTokenClaims), in its order. */
@@ -55,9 +57,7 @@ export async function signAccessToken(
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + signer.config.jwtExpiry;
   const sessionStart = session.created_at ?? new Date();
-  // This stack signs in with passwords only, so the session's one AMR entry is
-  // "password" at the time the session was created (GoTrue keeps these in
-  // auth.mfa_amr_claims, which the dev stack does not have).
+  // Sessions opened before auth.mfa_amr_claims existed have no entry: they were password sign-ins.
   const claims: AccessTokenClaims = {
     iss: signer.config.issuer,
     sub: user.id,
@@ -70,7 +70,9 @@ export async function signAccessToken(
     user_metadata: user.raw_user_meta_data ?? {},
     role: user.role ?? signer.config.defaultRole,
     aal: session.aal ?? 'aal1',
-    amr: [{ method: 'password', timestamp: Math.floor(sessionStart.getTime() / 1000) }],
+    amr: session.amr?.length
+      ? session.amr
+      : [{ method: 'password', timestamp: Math.floor(sessionStart.getTime() / 1000) }],
     session_id: session.id,
     is_anonymous: user.is_anonymous,
   };

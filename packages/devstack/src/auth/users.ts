@@ -249,10 +249,42 @@ export function isBanned(user: UserRow, now = new Date()): boolean {
   return user.banned_until !== null && user.banned_until > now;
 }
 
-/** GoTrue's email check: present, at most 255 characters, a plausible address; returns it lowercased. */
+/**
+ * The address format GoTrue accepts: github.com/badoux/checkmail's ValidateFormat
+ * at the version GoTrue pins (d0a7596), the letters, digits and symbols of RFC
+ * 5322's dot-atom before the @ and dot-separated hostname labels after it.
+ */
+const EMAIL_FORMAT =
+  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/**
+ * GoTrue's validateEmail: present, at most 255 characters, checkmail's format;
+ * returns it lowercased, or the problem (GoTrue answers 400 validation_failed).
+ */
 export function normalizeEmail(email: string): string | { problem: string } {
   if (email === '') return { problem: 'An email address is required' };
   if (email.length > 255) return { problem: 'An email address is too long' };
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return { problem: 'Unable to validate email address: invalid format' };
+  if (!EMAIL_FORMAT.test(email)) return { problem: 'Unable to validate email address: invalid format' };
   return email.toLowerCase();
+}
+
+/**
+ * Inserts an anonymous user as GoTrue's SignupAnonymously does: no email, phone,
+ * password or identity, empty app_metadata, is_anonymous = true.
+ */
+export async function insertAnonymousUser(
+  db: Db,
+  user: { id: string; aud: string; role: string; userMetadata: JsonObject },
+): Promise<void> {
+  await db`
+    insert into auth.users (
+      instance_id, id, aud, role, encrypted_password, raw_app_meta_data, raw_user_meta_data,
+      created_at, updated_at, is_anonymous,
+      confirmation_token, recovery_token, email_change_token_new, email_change,
+      email_change_token_current, reauthentication_token, phone_change, phone_change_token
+    ) values (
+      '00000000-0000-0000-0000-000000000000', ${user.id}, ${user.aud}, ${user.role}, '', '{}'::jsonb,
+      ${JSON.stringify(user.userMetadata)}::text::jsonb, now(), now(), true,
+      '', '', '', '', '', '', '', ''
+    )`;
 }

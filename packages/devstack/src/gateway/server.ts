@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Sql } from 'postgres';
 import type { StackKeys } from '../keys';
+import type { SupabaseConfig } from '../supabase-config';
 import { createLogger, type Logger } from '../log-json';
 import type { DevstackMetrics } from '../metrics';
 import { applyApiKeys } from './api-keys';
@@ -15,6 +16,8 @@ export interface GatewayContext {
   /** Public URL of the gateway, e.g. http://127.0.0.1:54321 (GoTrue's issuer is <url>/auth/v1). */
   apiUrl: string;
   env: NodeJS.ProcessEnv;
+  /** The project's supabase/config.toml settings; the services' DEVSTACK_* variables override them. */
+  config: SupabaseConfig;
 }
 
 /** Handles the part of the path after its service prefix ('/auth/v1', '/rest/v1', …). */

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import type { SupabaseConfig } from '../supabase-config';
 
 // Protocol names, timers and limits of the Realtime server, in one place (the
 // way realtime-js keeps its constants.ts). Limits default to Supabase's Free
-// plan values and can be changed through DEVSTACK_REALTIME_* env vars.
+// plan values, or to config.toml's [realtime] where the CLI has the setting,
+// and can be changed through DEVSTACK_REALTIME_* env vars.
 
 export const PHOENIX_TOPIC = 'phoenix';
 export const TOPIC_PREFIX = 'realtime:';
@@ -43,21 +45,24 @@ export const TRUNCATED_VALUE_BYTES = 64;
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const limitsSchema = z.object({
-  DEVSTACK_REALTIME_MAX_CONCURRENT_USERS: int(200),
-  DEVSTACK_REALTIME_MAX_CHANNELS_PER_CLIENT: int(100),
-  DEVSTACK_REALTIME_MAX_JOINS_PER_SECOND: int(100),
-  DEVSTACK_REALTIME_MAX_EVENTS_PER_SECOND: int(100),
-  DEVSTACK_REALTIME_MAX_PRESENCE_CALLS: int(5),
-  DEVSTACK_REALTIME_PRESENCE_WINDOW_MS: int(30_000),
-  DEVSTACK_REALTIME_MAX_PAYLOAD_BYTES: int(256 * 1024),
-  DEVSTACK_REALTIME_MAX_FRAME_BYTES: int(1024 * 1024),
-  DEVSTACK_REALTIME_MAX_RECORD_BYTES: int(1024 * 1024),
-  DEVSTACK_REALTIME_SEND_BUFFER_BYTES: int(8 * 1024 * 1024),
-  DEVSTACK_REALTIME_HEARTBEAT_TIMEOUT_MS: int(60_000),
-  DEVSTACK_REALTIME_CHANNEL_ERROR_BACKOFF_MS: z.coerce.number().int().min(0).default(0),
-  DEVSTACK_REALTIME_MAX_TOKEN_CHECK_MS: int(60 * 60 * 1000),
-});
+const limitsSchema = (project: SupabaseConfig['realtime']) =>
+  z.object({
+    DEVSTACK_REALTIME_MAX_CONCURRENT_USERS: int(200),
+    DEVSTACK_REALTIME_MAX_CHANNELS_PER_CLIENT: int(100),
+    DEVSTACK_REALTIME_MAX_JOINS_PER_SECOND: int(100),
+    DEVSTACK_REALTIME_MAX_EVENTS_PER_SECOND: int(100),
+    DEVSTACK_REALTIME_MAX_PRESENCE_CALLS: int(5),
+    DEVSTACK_REALTIME_PRESENCE_WINDOW_MS: int(30_000),
+    DEVSTACK_REALTIME_MAX_PAYLOAD_BYTES: int(256 * 1024),
+    DEVSTACK_REALTIME_MAX_FRAME_BYTES: int(1024 * 1024),
+    DEVSTACK_REALTIME_MAX_RECORD_BYTES: int(1024 * 1024),
+    DEVSTACK_REALTIME_SEND_BUFFER_BYTES: int(8 * 1024 * 1024),
+    DEVSTACK_REALTIME_HEARTBEAT_TIMEOUT_MS: int(60_000),
+    DEVSTACK_REALTIME_CHANNEL_ERROR_BACKOFF_MS: z.coerce.number().int().min(0).default(0),
+    DEVSTACK_REALTIME_MAX_TOKEN_CHECK_MS: int(60 * 60 * 1000),
+    // [realtime] max_header_length: Realtime's MAX_HEADER_LENGTH (Cowboy's max_header_value_length).
+    DEVSTACK_REALTIME_MAX_HEADER_LENGTH: int(project.maxHeaderLength),
+  });
 
 export interface RealtimeLimits {
   maxConcurrentUsers: number;
@@ -78,10 +83,14 @@ export interface RealtimeLimits {
   /** Supabase sleeps before answering a failed join (5 s); the dev stack defaults to 0. */
   channelErrorBackoffMs: number;
   maxTokenCheckMs: number;
+  /** Longest value of one request header on the WebSocket upgrade; longer ones get 431. */
+  maxHeaderLength: number;
 }
 
-export function readLimits(env: NodeJS.ProcessEnv): RealtimeLimits {
-  const parsed = limitsSchema.safeParse(env);
+/** The realtime limits: config.toml's [realtime] values (`project`), the rest Supabase's; DEVSTACK_REALTIME_* override. */
+export function readLimits(env: NodeJS.ProcessEnv, project: SupabaseConfig['realtime']): RealtimeLimits {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = limitsSchema(project).safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(
@@ -103,5 +112,6 @@ export function readLimits(env: NodeJS.ProcessEnv): RealtimeLimits {
     heartbeatTimeoutMs: e.DEVSTACK_REALTIME_HEARTBEAT_TIMEOUT_MS,
     channelErrorBackoffMs: e.DEVSTACK_REALTIME_CHANNEL_ERROR_BACKOFF_MS,
     maxTokenCheckMs: e.DEVSTACK_REALTIME_MAX_TOKEN_CHECK_MS,
+    maxHeaderLength: e.DEVSTACK_REALTIME_MAX_HEADER_LENGTH,
   };
 }

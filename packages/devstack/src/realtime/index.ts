@@ -39,7 +39,7 @@ export function createRealtimeService(
   gateway: GatewayContext,
   options: { dbUrl: string; metrics?: DevstackMetrics },
 ): RealtimeService {
-  const limits = readLimits(gateway.env);
+  const limits = readLimits(gateway.env, gateway.config.realtime);
   const connections = new Set<Connection>();
   const metrics = options.metrics ?? createDevstackMetrics();
   metrics.trackRealtime({
@@ -98,6 +98,16 @@ export function createRealtimeService(
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): Promise<void> {
     if (path !== '/websocket') return rejectUpgrade(socket, 404, 'Not Found', 'Not found');
+    // Realtime's MAX_HEADER_LENGTH ([realtime] max_header_length) caps each header value.
+    for (let i = 1; i < req.rawHeaders.length; i += 2) {
+      if (req.rawHeaders[i].length > limits.maxHeaderLength)
+        return rejectUpgrade(
+          socket,
+          431,
+          'Request Header Fields Too Large',
+          `Header ${req.rawHeaders[i - 1]} is too long`,
+        );
+    }
     const header = req.headers['x-api-key'] ?? req.headers.apikey;
     const apiKey = (typeof header === 'string' ? header : null) ?? url.searchParams.get('apikey');
     if (!apiKey)

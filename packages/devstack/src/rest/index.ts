@@ -31,7 +31,7 @@ function routeOf(path: string): Route {
 }
 
 export function createRestService(ctx: GatewayContext): Service {
-  const config = readRestConfig(ctx.env);
+  const config = readRestConfig(ctx.env, ctx.config.api);
   const cache = new SchemaCache(ctx.sql, config.schema);
   const verifier = tokenVerifier(ctx.keys);
   // PostgREST's reload channel: `notify pgrst, 'reload schema'` (or 'reload config' for the pgrst.* settings).

@@ -4,11 +4,22 @@
 -- migration runs (roles, the auth and realtime schemas, the supabase_realtime
 -- publication, default grants), with Supabase's names and signatures, so the
 -- migrations in supabase/migrations run unchanged here and on Supabase.
+-- Runs as a superuser (supabase_admin on clusters the stack creates);
+-- privileges.sql then gives every object the owner and grants it has on
+-- Supabase, and migrations run afterwards as the non-superuser `postgres`.
 -- Idempotent: the dev stack runs it on every start.
 
 -- Roles ---------------------------------------------------------------------
 do $$
 begin
+  -- The project owner's role. On Supabase it is not a superuser (the
+  -- supabase/postgres image demotes it): NOSUPERUSER CREATEDB CREATEROLE LOGIN
+  -- REPLICATION BYPASSRLS. An existing `postgres` is left as it is; in a cluster
+  -- whose bootstrap superuser is `postgres` (made by an older dev stack) it
+  -- stays a superuser, and the stack says so when it starts.
+  if not exists (select 1 from pg_roles where rolname = 'postgres') then
+    create role postgres login createdb createrole replication bypassrls password 'postgres';
+  end if;
   if not exists (select 1 from pg_roles where rolname = 'anon') then
     create role anon nologin noinherit;
   end if;
@@ -25,10 +36,30 @@ begin
   if not exists (select 1 from pg_roles where rolname = 'supabase_realtime_admin') then
     create role supabase_realtime_admin nologin noinherit;
   end if;
+  -- Owner of the auth schema's tables and functions, as on Supabase (GoTrue
+  -- logs in as it there; the dev stack's auth service uses its own connection).
+  if not exists (select 1 from pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin nologin noinherit;
+  end if;
 end
 $$;
 
 grant anon, authenticated, service_role to authenticator;
+
+-- postgres may act as the API roles (set role) and, from PostgreSQL 16, grant
+-- them (supabase/postgres: grant_auth_roles_to_postgres,
+-- grant_with_admin_to_postgres_16_and_above); it reads everything and may end
+-- other sessions (grant_predefined_roles_to_postgres, grant_pg_monitor_to_postgres).
+do $$
+begin
+  if current_setting('server_version_num')::int >= 160000 then
+    grant anon, authenticated, service_role to postgres with admin option;
+  else
+    grant anon, authenticated, service_role to postgres;
+  end if;
+end
+$$;
+grant pg_monitor, pg_read_all_data, pg_signal_backend to postgres;
 
 -- Extensions live in their own schema, as on Supabase -------------------------
 create schema if not exists extensions;
@@ -110,6 +141,16 @@ create table if not exists auth.sessions (
   user_agent text,
   ip inet,
   tag text
+);
+
+-- GoTrue's authentication method references per session (the `amr` claim).
+create table if not exists auth.mfa_amr_claims (
+  session_id uuid not null references auth.sessions (id) on delete cascade,
+  created_at timestamptz not null,
+  updated_at timestamptz not null,
+  authentication_method text not null,
+  id uuid primary key,
+  constraint mfa_amr_claims_session_id_authentication_method_pkey unique (session_id, authentication_method)
 );
 
 create table if not exists auth.refresh_tokens (
@@ -248,4 +289,10 @@ create table if not exists supabase_migrations.schema_migrations (
   version text primary key,
   statements text[],
   name text
+);
+-- Seed files applied, with the sha256 of their text, so that
+-- `supabase db push --include-seed` does not run them again.
+create table if not exists supabase_migrations.seed_files (
+  path text not null primary key,
+  hash text not null
 );

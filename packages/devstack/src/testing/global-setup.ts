@@ -56,6 +56,7 @@ export async function setup(project: TestProject): Promise<void> {
   const [{ server_version }] = await stack.sql<{ server_version: string }[]>`show server_version`;
   const info: StackInfo = {
     dbUrl: stack.dbUrl,
+    postgresUrl: stack.postgresUrl,
     serverVersion: server_version,
     apiUrl: api.url,
     anonKey: keys.anonKey,

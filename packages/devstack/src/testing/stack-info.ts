@@ -1,7 +1,10 @@
 import type { StackKeys } from '../keys';
 
 export interface StackInfo {
+  /** A superuser connection (the stack's own): for arranging and checking rows in tests. */
   dbUrl: string;
+  /** The project's `postgres` role, not a superuser (as on Supabase): what migrations run as. */
+  postgresUrl: string;
   serverVersion: string;
   /** The API gateway (auth, rest) of the test stack, e.g. http://127.0.0.1:40123. */
   apiUrl: string;

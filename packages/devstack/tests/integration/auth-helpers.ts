@@ -8,8 +8,10 @@ import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { createAuthService } from '../../src/auth';
 import { startGateway } from '../../src/gateway/server';
+import { findProjectRoot } from '../../src/config';
 import { readKeys, type StackKeys } from '../../src/keys';
 import { freePort } from '../../src/postgres';
+import { readSupabaseConfig, type SupabaseConfig } from '../../src/supabase-config';
 import '../../src/testing/stack-info';
 
 export interface AuthTestStack {
@@ -32,13 +34,20 @@ function testEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return Object.assign(env, overrides);
 }
 
-export async function startAuthGateway(overrides: Record<string, string> = {}): Promise<AuthTestStack> {
+/**
+ * An auth service alone on a free port. Settings: the repository's
+ * supabase/config.toml (or `config`), then the DEVSTACK_* `overrides`.
+ */
+export async function startAuthGateway(
+  overrides: Record<string, string> = {},
+  config: SupabaseConfig = readSupabaseConfig(findProjectRoot()),
+): Promise<AuthTestStack> {
   const sql = postgres(inject('stack').dbUrl, { max: 4, onnotice: () => {} });
   const env = testEnv(overrides);
   const keys = await readKeys(env);
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
-  const gateway = await startGateway(port, [createAuthService({ sql, keys, apiUrl, env })]);
+  const gateway = await startGateway(port, [createAuthService({ sql, keys, apiUrl, env, config })]);
   return {
     url: gateway.url,
     anonKey: keys.anonKey,

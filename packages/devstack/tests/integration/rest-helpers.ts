@@ -8,10 +8,12 @@ import postgres, { type Sql } from 'postgres';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { startGateway } from '../../src/gateway/server';
+import { findProjectRoot } from '../../src/config';
 import { signJwt } from '../../src/jwt';
 import { readTestKeys, type StackKeys } from '../../src/keys';
 import { freePort } from '../../src/postgres';
 import { createRestService } from '../../src/rest';
+import { readSupabaseConfig } from '../../src/supabase-config';
 import '../../src/testing/stack-info';
 
 export interface RestTestStack {
@@ -27,7 +29,13 @@ export async function startRestGateway(env: Record<string, string> = {}): Promis
   const keys = await readTestKeys();
   const port = await freePort();
   const gateway = await startGateway(port, [
-    createRestService({ sql, keys, apiUrl: `http://127.0.0.1:${port}`, env: { ...process.env, ...env } }),
+    createRestService({
+      sql,
+      keys,
+      apiUrl: `http://127.0.0.1:${port}`,
+      env: { ...process.env, ...env },
+      config: readSupabaseConfig(findProjectRoot()),
+    }),
   ]);
   return {
     url: gateway.url,
