@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { StackError } from './errors';
-import { defaultSupabaseConfig, type SupabaseConfig } from './supabase-config';
+import { defaultSupabaseConfig, type Env, type SupabaseConfig } from './supabase-config';
 
 /**
  * The Supabase CLI project the stack serves, found as the CLI finds it: the
@@ -10,7 +10,7 @@ import { defaultSupabaseConfig, type SupabaseConfig } from './supabase-config';
  * folder from the current directory upwards that holds `supabase/config.toml`.
  * Throws a StackError naming what was searched when there is none.
  */
-export function findProjectRoot(start = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
+export function findProjectRoot(start = process.cwd(), env: Env = process.env): string {
   if (env.DEVSTACK_WORKDIR) return path.resolve(env.DEVSTACK_WORKDIR);
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'supabase', 'config.toml'))) return dir;
@@ -69,10 +69,7 @@ export type StackEnv = z.infer<ReturnType<typeof envSchema>>;
  * Reads the dev stack's environment, failing with every problem listed at once.
  * Ports default to config.toml's [db] port and [api] port.
  */
-export function readStackEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  project: SupabaseConfig = defaultSupabaseConfig(),
-): StackEnv {
+export function readStackEnv(env: Env = process.env, project: SupabaseConfig = defaultSupabaseConfig()): StackEnv {
   // An empty variable (e.g. `DATABASE_URL=` in .env.local) means "not set".
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = envSchema(project).safeParse(present);

@@ -6,6 +6,7 @@ import { glob } from 'tinyglobby';
 import { findProjectRoot, PLATFORM_SQL, projectPaths } from './config';
 import { StackError } from './errors';
 import { PROJECT_ROLE } from './postgres';
+import { splitStatements, type SqlStatement } from './sql-statements';
 import { readSupabaseConfig, type SupabaseConfig } from './supabase-config';
 
 export interface Migration {
@@ -62,7 +63,10 @@ export async function listMigrations(dir = projectPaths(findProjectRoot()).migra
     });
 }
 
-function describe(err: unknown, file: string, text: string): MigrationError {
+/** The 1-based line of character `offset` in `text`. */
+const lineAt = (text: string, offset: number) => text.slice(0, offset).split('\n').length;
+
+function describe(err: unknown, file: string, text: string, statement: SqlStatement | null): MigrationError {
   const e = err as {
     message?: string;
     code?: string;
@@ -71,17 +75,44 @@ function describe(err: unknown, file: string, text: string): MigrationError {
     detail?: string;
     where?: string;
   };
+  // Postgres's position is 1-based in the text it was sent: the statement, or the whole file.
   const position = Number(e.position);
-  const line = Number.isInteger(position) && position > 0 ? text.slice(0, position - 1).split('\n').length : null;
-  const notes = [e.detail, e.where && `Context: ${e.where}`, e.hint].filter(Boolean).join('\n  ');
+  const at = Number.isInteger(position) && position > 0 ? position - 1 : null;
+  const line = statement
+    ? at !== null
+      ? lineAt(text, statement.offset + at)
+      : statement.line
+    : at !== null
+      ? lineAt(text, at)
+      : null;
+  // Context from the dev stack's own supautils emulation would only confuse.
+  const where = e.where && !e.where.includes('devstack_supautils') ? `Context: ${e.where}` : undefined;
+  const shown = statement?.text.trim().split('\n').slice(0, 3).join('\n');
+  const notes = [e.detail, e.hint, where, shown && `At statement: ${shown}`].filter(Boolean).join('\n  ');
   const sqlState = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : null;
   return new MigrationError(file, line, sqlState, e.message ?? String(err), notes || undefined);
 }
 
-async function runFile(tx: TransactionSql, file: string, text: string): Promise<void> {
+/** Runs a SQL file in one piece (the platform SQL: quick, and its failures are the dev stack's own bugs). */
+async function runWhole(tx: TransactionSql, file: string, text: string): Promise<void> {
   await tx.unsafe(text).catch((err: unknown) => {
-    throw describe(err, file, text);
+    throw describe(err, file, text, null);
   });
+}
+
+/**
+ * Runs a migration or seed statement by statement, as the Supabase CLI does, so
+ * a failure names its statement's line. A file that does not parse runs whole:
+ * Postgres then reports the syntax error with its position.
+ */
+async function runFile(tx: TransactionSql, file: string, text: string, majorVersion: number): Promise<void> {
+  const statements = await splitStatements(text, majorVersion);
+  if (!statements) return runWhole(tx, file, text);
+  for (const statement of statements) {
+    await tx.unsafe(statement.text).catch((err: unknown) => {
+      throw describe(err, file, text, statement);
+    });
+  }
 }
 
 /**
@@ -100,7 +131,7 @@ export async function bootstrap(sql: Sql): Promise<void> {
   const files = await Promise.all(PLATFORM_SQL.map(async (file) => ({ file, text: await fs.readFile(file, 'utf8') })));
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    for (const { file, text } of files) await runFile(tx, file, text);
+    for (const { file, text } of files) await runWhole(tx, file, text);
   });
 }
 
@@ -158,8 +189,9 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
   );
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    const [who] = await tx<{ current: string; project_superuser: boolean | null }[]>`
-      select current_user as current, (select rolsuper from pg_roles where rolname = ${PROJECT_ROLE}) as project_superuser`;
+    const [who] = await tx<{ current: string; project_superuser: boolean | null; version: number }[]>`
+      select current_user as current, (select rolsuper from pg_roles where rolname = ${PROJECT_ROLE}) as project_superuser,
+             current_setting('server_version_num')::int / 10000 as version`;
     if (who.project_superuser === null) {
       throw new StackError(`The database has no "${PROJECT_ROLE}" role.`, 'Run the bootstrap first (startStack does).');
     }
@@ -176,7 +208,7 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
     for (const migration of all) {
       if (done.has(migration.version)) continue;
       const text = await fs.readFile(migration.file, 'utf8');
-      await runFile(tx, migration.file, text);
+      await runFile(tx, migration.file, text, who.version);
       await tx`insert into supabase_migrations.schema_migrations (version, name, statements)
                values (${migration.version}, ${migration.name}, ${[text]})`;
       applied.push(migration);
@@ -185,7 +217,7 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
     const seeded = fresh && seedTexts.length > 0;
     if (seeded) {
       for (const { file, text } of seedTexts) {
-        await runFile(tx, path.join(root, file), text);
+        await runFile(tx, path.join(root, file), text, who.version);
         const hash = createHash('sha256').update(text).digest('hex');
         await tx`insert into supabase_migrations.seed_files (path, hash) values (${file}, ${hash})
                  on conflict (path) do update set hash = excluded.hash`;

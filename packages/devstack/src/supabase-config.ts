@@ -11,6 +11,9 @@ import { unservedSettings } from './supabase-config-unserved';
 // pkg/config/templates/config.toml) and its env() substitution. Each service
 // reader lets a DEVSTACK_* variable override the value read here.
 
+/** Environment variables: process.env, or a plain record (tests, .env files). */
+export type Env = Record<string, string | undefined>;
+
 const port = z.number().int().min(1).max(65535);
 const count = z.number().int().nonnegative();
 const flag = z.boolean();
@@ -163,11 +166,8 @@ export function defaultSupabaseConfig(): SupabaseConfig {
  * first, then .env.development.local, .env.local, .env.development and .env in
  * supabase/ and then in the project folder (an earlier file wins).
  */
-export function projectEnv(
-  projectDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Record<string, string | undefined> {
-  const merged: Record<string, string | undefined> = {};
+export function projectEnv(projectDir: string, env: Env = process.env): Env {
+  const merged: Env = {};
   const stage = env.SUPABASE_ENV || 'development';
   const names = [`.env.${stage}.local`, ...(stage === 'test' ? [] : ['.env.local']), `.env.${stage}`, '.env'];
   for (const dir of [path.join(projectDir, 'supabase'), projectDir]) {
@@ -185,7 +185,7 @@ export function projectEnv(
 }
 
 /** The CLI's LoadEnvHook: a string "env(NAME)" becomes NAME's value when it is set. */
-function substituteEnv(value: unknown, env: Record<string, string | undefined>): unknown {
+function substituteEnv(value: unknown, env: Env): unknown {
   if (typeof value === 'string') {
     const match = /^env\((.*)\)$/.exec(value);
     const resolved = match ? env[match[1]] : undefined;
@@ -255,7 +255,7 @@ function keyOnLine(text: string, line: number): string | null {
  * defaults. A malformed file, or a value of the wrong type for a key the dev
  * stack reads, throws a SupabaseConfigError naming the file, line and key.
  */
-export function readSupabaseConfig(projectDir: string, env: NodeJS.ProcessEnv = process.env): SupabaseConfig {
+export function readSupabaseConfig(projectDir: string, env: Env = process.env): SupabaseConfig {
   const file = path.join(projectDir, 'supabase', 'config.toml');
   const shown = path.relative(process.cwd(), file) || file;
   let text: string;

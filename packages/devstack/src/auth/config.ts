@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { PASSWORD_REQUIREMENTS, type PasswordRequirement, type SupabaseConfig } from '../supabase-config';
+import { PASSWORD_REQUIREMENTS, type Env, type PasswordRequirement, type SupabaseConfig } from '../supabase-config';
 import type { PasswordPolicy } from './passwords';
 
 const seconds = z.coerce.number().int().positive();
-const requirement = z.enum(Object.keys(PASSWORD_REQUIREMENTS) as [PasswordRequirement, ...PasswordRequirement[]]);
+// An empty variable means "unset", so the variable spells config.toml's "" (no requirement) as "none".
+const requirement = z
+  .enum([...(Object.keys(PASSWORD_REQUIREMENTS) as PasswordRequirement[]), 'none'])
+  .transform((value): PasswordRequirement => (value === 'none' ? '' : value));
 
 /** DEVSTACK_* overrides of config.toml's [auth] settings (each defaults to the file's value). */
 function authEnvSchema(project: SupabaseConfig['auth']) {
@@ -16,7 +19,7 @@ function authEnvSchema(project: SupabaseConfig['auth']) {
     DEVSTACK_ENABLE_REFRESH_TOKEN_ROTATION: z.stringbool().default(project.enableRefreshTokenRotation),
     /** [auth] minimum_password_length (GOTRUE_PASSWORD_MIN_LENGTH). */
     DEVSTACK_MINIMUM_PASSWORD_LENGTH: z.coerce.number().int().min(0).default(project.minimumPasswordLength),
-    /** [auth] password_requirements (GOTRUE_PASSWORD_REQUIRED_CHARACTERS). */
+    /** [auth] password_requirements (GOTRUE_PASSWORD_REQUIRED_CHARACTERS); "none" for no requirement. */
     DEVSTACK_PASSWORD_REQUIREMENTS: requirement.default(project.passwordRequirements),
     /** [auth] enable_signup (GOTRUE_DISABLE_SIGNUP is its negation). */
     DEVSTACK_ENABLE_SIGNUP: z.stringbool().default(project.enableSignup),
@@ -50,7 +53,7 @@ export interface AuthConfig {
  * The auth service's settings: config.toml's [auth] values (`project`),
  * overridden by DEVSTACK_* variables; fails with every problem listed at once.
  */
-export function readAuthConfig(env: NodeJS.ProcessEnv, apiUrl: string, project: SupabaseConfig['auth']): AuthConfig {
+export function readAuthConfig(env: Env, apiUrl: string, project: SupabaseConfig['auth']): AuthConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = authEnvSchema(project).safeParse(present);
   if (!parsed.success) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SupabaseConfig } from '../supabase-config';
+import type { Env, SupabaseConfig } from '../supabase-config';
 
 // Protocol names, timers and limits of the Realtime server, in one place (the
 // way realtime-js keeps its constants.ts). Limits default to Supabase's Free
@@ -88,7 +88,7 @@ export interface RealtimeLimits {
 }
 
 /** The realtime limits: config.toml's [realtime] values (`project`), the rest Supabase's; DEVSTACK_REALTIME_* override. */
-export function readLimits(env: NodeJS.ProcessEnv, project: SupabaseConfig['realtime']): RealtimeLimits {
+export function readLimits(env: Env, project: SupabaseConfig['realtime']): RealtimeLimits {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = limitsSchema(project).safeParse(present);
   if (!parsed.success) {

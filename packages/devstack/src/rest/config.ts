@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_BODY_LIMIT } from '../gateway/http';
-import type { SupabaseConfig } from '../supabase-config';
+import type { Env, SupabaseConfig } from '../supabase-config';
 
 /** DEVSTACK_* settings of the REST service; max_rows defaults to config.toml's [api] max_rows. */
 function envSchema(project: SupabaseConfig['api']) {
@@ -26,7 +26,7 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * The REST service's settings. search_path is the served schema followed by
  * [api] extra_search_path, as PostgREST sets it per request (db-extra-search-path).
  */
-export function readRestConfig(env: NodeJS.ProcessEnv, project: SupabaseConfig['api']): RestConfig {
+export function readRestConfig(env: Env, project: SupabaseConfig['api']): RestConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = envSchema(project).safeParse(present);
   if (!parsed.success) {
