@@ -3,7 +3,8 @@
 //   2. the whole vitest suite on a throw-away embedded PostgreSQL 17
 //   2b. the suites that verify tokens (auth, REST, realtime, security) again with
 //      the stack in legacy HS256 signing mode (DEVSTACK_JWT_ALGORITHM=HS256)
-//   3. the database suite (tests/db) again on the machine's PostgreSQL 15
+//   3. the database suite (tests/db) and the dev stack's migration and config.toml
+//      tests again on the machine's PostgreSQL 15
 //      (PG15_BIN, default /usr/lib/postgresql/15/bin), to prove the migrations
 //      and policies hold on another major version
 //   4. the load test's short form (200 realtime clients for 30 s)
@@ -106,7 +107,15 @@ async function main(): Promise<void> {
     console.log(`\n▶ Starting PostgreSQL 15 from ${pg15}`);
     const server = await startSystemPostgres(pg15);
     try {
-      await vitest(`Database tests on PostgreSQL ${server.version}`, ['tests/db'], { DATABASE_URL: server.url });
+      // The app's database suite, and the dev stack's own proofs that migrations run as
+      // Supabase runs them and that config.toml drives it, on the other major version.
+      const onPg15 = [
+        'tests/db',
+        'packages/devstack/tests/bootstrap.test.ts',
+        'packages/devstack/tests/migrations-as-supabase.test.ts',
+        'packages/devstack/tests/integration/config-toml.test.ts',
+      ];
+      await vitest(`Database tests on PostgreSQL ${server.version}`, onPg15, { DATABASE_URL: server.url });
     } finally {
       await server.stop();
     }
