@@ -9,7 +9,8 @@ import { assertPortFree } from './postgres';
 import { createRealtimeService, type RealtimeService } from './realtime';
 import { createRestService } from './rest';
 import { statusService } from './status-service';
-import { readSupabaseConfig, type SupabaseConfig } from './supabase-config';
+import { StackError } from './errors';
+import { defaultSupabaseConfig, readSupabaseConfig, type SupabaseConfig } from './supabase-config';
 
 export interface ApiOptions {
   dbUrl: string;
@@ -30,6 +31,21 @@ export interface RunningApi extends RunningGateway {
 }
 
 /**
+ * The project's config.toml, found as the CLI finds the project; with no project
+ * at all, the CLI's defaults (what `supabase start` uses without a config.toml).
+ */
+function projectConfig(env: NodeJS.ProcessEnv): SupabaseConfig {
+  let root: string;
+  try {
+    root = findProjectRoot(process.cwd(), env);
+  } catch (err) {
+    if (err instanceof StackError) return defaultSupabaseConfig();
+    throw err;
+  }
+  return readSupabaseConfig(root, env);
+}
+
+/**
  * The API gateway on the Supabase CLI's port (54321 by default): GoTrue-compatible
  * auth under /auth/v1, PostgREST-compatible REST under /rest/v1 and Supabase
  * Realtime under /realtime/v1, on a connection pool of their own; Prometheus
@@ -45,7 +61,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     keys: options.keys,
     apiUrl: `http://127.0.0.1:${options.port}`,
     env,
-    config: options.config ?? readSupabaseConfig(findProjectRoot(process.cwd(), env)),
+    config: options.config ?? projectConfig(env),
   };
   const metrics = createDevstackMetrics();
   let realtime: RealtimeService | null = null;

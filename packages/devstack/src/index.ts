@@ -22,8 +22,27 @@ export {
   type PrivateSigningJwk,
   type PublicSigningJwk,
 } from './signing-keys';
-export { connectionUrl, freePort, startEmbeddedPostgres, type EmbeddedOptions, type RunningPostgres } from './postgres';
-export { bootstrap, migrate, prepareDatabase, listMigrations, type Migration, type MigrateResult } from './migrate';
+export {
+  connectionUrl,
+  freePort,
+  startEmbeddedPostgres,
+  SUPERUSER,
+  PROJECT_ROLE,
+  type EmbeddedOptions,
+  type RunningPostgres,
+} from './postgres';
+export {
+  bootstrap,
+  migrate,
+  prepareDatabase,
+  listMigrations,
+  MigrationError,
+  type Migration,
+  type MigrateOptions,
+  type MigrateResult,
+} from './migrate';
+export { readSupabaseConfig, defaultSupabaseConfig, SupabaseConfigError, type SupabaseConfig } from './supabase-config';
+export { findProjectRoot, projectPaths } from './config';
 export { startSystemPostgres, type SystemPostgres } from './system-postgres';
 export { readStackStatus, type StackStatus } from './status';
 export type { StackHealthReport } from './status-service';
