@@ -9,7 +9,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { findProjectRoot } from '../src/config';
-import { MigrationError, prepareDatabase } from '../src/migrate';
+import { bootstrap, MigrationError, prepareDatabase } from '../src/migrate';
 import { connect } from './support/fixture';
 import { throwawayDatabase, throwawayProject } from './support/throwaway';
 
@@ -39,6 +39,24 @@ async function applyInFreshDatabase(
     project.remove();
   }
 }
+
+describe('the bootstrap', () => {
+  it('needs a superuser connection and says so when given postgres (as a Supabase DATABASE_URL would be)', async () => {
+    const database = await throwawayDatabase('not_super');
+    const url = new URL(database.url);
+    url.username = 'postgres';
+    url.password = 'postgres';
+    const asPostgres = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      await expect(bootstrap(asPostgres)).rejects.toThrow(
+        'The dev stack bootstraps the database as a superuser, and it is connected as "postgres", which is not one.',
+      );
+    } finally {
+      await asPostgres.end();
+      await database.drop();
+    }
+  });
+});
 
 describe("the starter's migrations and seed", () => {
   it('ran as postgres, which is not a superuser, and postgres owns what they created', async () => {
