@@ -7,7 +7,8 @@ import { handleAdmin } from './admin';
 import { readAuthConfig, type AuthConfig } from './config';
 import type { AuthDeps } from './context';
 import { AuthHttpError, badRequest, sendAuthError } from './errors';
-import { handleUnserved, idTokenGrant, pkceGrant, web3Grant } from './unserved';
+import { handleUnserved } from './unserved';
+import { idTokenGrant, pkceGrant, web3Grant } from './unserved-grants';
 
 /** What /health reports as GoTrue's version. */
 export const AUTH_SERVICE_VERSION = 'devstack';
