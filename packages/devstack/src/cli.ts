@@ -4,10 +4,10 @@
 //                                migrations and, on a fresh database, the seed
 //   devstack gen-types [--output <file>]
 //                                the Database type of the running stack's database
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { findProjectRoot, projectPaths, readStackEnv } from './config';
+import { findProjectRoot, projectPaths, readStackEnv, type StackEnv } from './config';
 import { generateTypes } from './gen-types';
 import { connectionUrl } from './postgres';
 import { readSupabaseConfig, type SupabaseConfig } from './supabase-config';
@@ -75,6 +75,24 @@ async function genTypes(output: string | undefined): Promise<void> {
   log.ok(`wrote ${path.relative(root, file)} (${text.split('\n').length} lines)`);
 }
 
+/**
+ * The signing keys file: DEVSTACK_SIGNING_KEYS_FILE, else config.toml's [auth]
+ * signing_keys_path (which, as for the CLI, must exist), else .devstack/signing_keys.json
+ * (created on first start).
+ */
+function signingKeysFile(env: StackEnv, config: SupabaseConfig, root: string): string {
+  if (env.DEVSTACK_SIGNING_KEYS_FILE) return path.resolve(root, env.DEVSTACK_SIGNING_KEYS_FILE);
+  const named = config.auth.signingKeysPath;
+  if (named === null) return projectPaths(root).signingKeysFile;
+  if (!existsSync(named)) {
+    throw new StackError(
+      `config.toml's [auth] signing_keys_path names ${path.relative(root, named)}, which does not exist.`,
+      'Create it with `npx supabase gen signing-key` (the CLI refuses to start without it too), or remove the setting.',
+    );
+  }
+  return named;
+}
+
 /** What config.toml asks for that this run will not do as `supabase start` would. */
 function warnAboutConfig(config: SupabaseConfig, usesEmbedded: boolean): void {
   for (const setting of config.unserved) {
@@ -97,11 +115,7 @@ async function start(reset: boolean): Promise<void> {
   if (config.file) log.step(`project ${root} ${dim(`(settings: ${path.relative(root, config.file)})`)}`);
   warnAboutConfig(config, !env.DATABASE_URL);
   // Before Postgres starts, so a bad key setting fails at once and leaves nothing running.
-  const keys = await readKeys(process.env, {
-    signingKeysFile: env.DEVSTACK_SIGNING_KEYS_FILE
-      ? path.resolve(root, env.DEVSTACK_SIGNING_KEYS_FILE)
-      : projectPaths(root).signingKeysFile,
-  });
+  const keys = await readKeys(process.env, { signingKeysFile: signingKeysFile(env, config, root) });
 
   let stack: RunningStack | null = null;
   let api: RunningApi | null = null;

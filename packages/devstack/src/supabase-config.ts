@@ -66,6 +66,7 @@ const configSchema = z.object({
     .object({
       external_url: z.string().default(''),
       jwt_issuer: z.string().default(''),
+      signing_keys_path: z.string().default(''),
       jwt_expiry: z.number().int().positive().default(3600),
       enable_refresh_token_rotation: flag.default(true),
       refresh_token_reuse_interval: count.default(10),
@@ -95,6 +96,8 @@ export interface SupabaseConfig {
   auth: {
     /** GoTrue's JWT issuer: jwt_issuer, else external_url, else null (then <api url>/auth/v1). */
     jwtIssuer: string | null;
+    /** [auth] signing_keys_path resolved against supabase/ as the CLI resolves it, or null. */
+    signingKeysPath: string | null;
     jwtExpiry: number;
     enableRefreshTokenRotation: boolean;
     refreshTokenReuseInterval: number;
@@ -127,6 +130,7 @@ export class SupabaseConfigError extends StackError {
 }
 
 function toConfig(file: string | null, data: ConfigFile, unserved: string[]): SupabaseConfig {
+  const supabaseDir = file ? path.dirname(file) : null;
   const { api, db, auth, realtime } = data;
   return {
     file,
@@ -142,6 +146,7 @@ function toConfig(file: string | null, data: ConfigFile, unserved: string[]): Su
         auth.jwt_issuer ||
         auth.external_url ||
         (api.external_url ? `${api.external_url.replace(/\/+$/, '')}/auth/v1` : null),
+      signingKeysPath: auth.signing_keys_path && supabaseDir ? path.resolve(supabaseDir, auth.signing_keys_path) : null,
       jwtExpiry: auth.jwt_expiry,
       enableRefreshTokenRotation: auth.enable_refresh_token_rotation,
       refreshTokenReuseInterval: auth.refresh_token_reuse_interval,

