@@ -3,8 +3,13 @@
 // is_anonymous claim (which RLS can read), amr "anonymous", GoTrue's errors when
 // the feature or sign-ups are off, and the way to a permanent user.
 import { createClient } from '@supabase/supabase-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { findProjectRoot } from '../../src/config';
+import { startGateway, type RunningGateway } from '../../src/gateway/server';
+import { freePort } from '../../src/postgres';
+import { createRestService } from '../../src/rest';
+import { readSupabaseConfig } from '../../src/supabase-config';
 import { adminClient, anonClient, jwtPayload, startAuthGateway, uniqueEmail, type AuthTestStack } from './auth-helpers';
 
 let stack: AuthTestStack;
@@ -63,7 +68,8 @@ describe('signInAnonymously', () => {
   });
 
   it('lets RLS tell anonymous users apart through auth.jwt() ->> is_anonymous (the REST service)', async () => {
-    // A table readable by signed-in, non-anonymous users only, on the shared test stack (same JWT secret).
+    // A table readable by signed-in, non-anonymous users only, read through a REST
+    // service that verifies this auth service's tokens (the same keys).
     const table = `anonymous_probe_${process.pid}`;
     await stack.sql.unsafe(`
       create table public.${table} (id int);
@@ -71,24 +77,32 @@ describe('signInAnonymously', () => {
       alter table public.${table} enable row level security;
       create policy "Permanent users read" on public.${table} for select to authenticated
         using ((select (auth.jwt() ->> 'is_anonymous')::boolean) is false);`);
+    let rest: RunningGateway | undefined;
     try {
       const anonymous = await anonClient(stack).auth.signInAnonymously();
       const email = uniqueEmail('permanent');
       const permanent = await anonClient(stack).auth.signUp({ email, password: 'correct-horse-1' });
-      const rest = (token: string) =>
-        createClient(inject('stack').apiUrl, stack.anonKey, {
+      const port = await freePort();
+      const apiUrl = `http://127.0.0.1:${port}`;
+      const config = readSupabaseConfig(findProjectRoot());
+      rest = await startGateway(port, [
+        createRestService({ sql: stack.sql, keys: stack.keys, apiUrl, env: process.env, config }),
+      ]);
+      const client = (token: string) =>
+        createClient(apiUrl, stack.anonKey, {
           accessToken: async () => token,
           realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
         });
       // The REST schema cache picks up the new table on its first lookup miss.
       const read = async (token: string) => {
-        const { data, error } = await rest(token).from(table).select('id');
+        const { data, error } = await client(token).from(table).select('id');
         if (error) throw new Error(error.message);
         return data;
       };
       expect(await read(permanent.data.session!.access_token)).toEqual([{ id: 1 }]);
       expect(await read(anonymous.data.session!.access_token)).toEqual([]);
     } finally {
+      await rest?.close();
       await stack.sql.unsafe(`drop table public.${table}`);
     }
   });
