@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { RealtimeMessageType } from '../metrics';
-import type { Connection } from './connection';
 import { EVENTS, TOPIC_PREFIX, type Vsn } from './constants';
 import { readPolicies, type ChannelPolicies } from './extensions/authorization';
 import { handleBroadcastPush } from './extensions/broadcast';
+import type { PresenceDiff } from './extensions/presence';
 import { handlePresencePush, sendPresenceDiff } from './extensions/presence-handler';
-import { TopicHub, type HubMember } from './hub';
+import { TopicHub } from './hub';
 import { readJoinPayload, replayMessages, type JoinSettings } from './join';
 import { accessTokenPushSchema } from './messages';
 import type { BroadcastMessage, BroadcastPush, Frame } from './serializer';
 import { expiredMessage, verifyChannelToken, type Claims } from './tokens';
+import type { ChannelConnection, JoinedChannel } from './types';
 
 type JoinError = { reason: string };
 
 /** One joined topic of one socket: its settings, policies and timers. */
-export class Channel implements HubMember {
+export class Channel implements JoinedChannel {
   readonly subTopic: string;
   key = '';
   settings!: JoinSettings;
@@ -30,7 +31,7 @@ export class Channel implements HubMember {
   private disposed = false;
 
   constructor(
-    readonly connection: Connection,
+    readonly connection: ChannelConnection,
     readonly topic: string,
     readonly joinRef: string | null,
   ) {
@@ -146,6 +147,10 @@ export class Channel implements HubMember {
 
   canReadPresence(): boolean {
     return !this.policies || this.policies.presenceRead;
+  }
+
+  receivePresenceDiff(diff: PresenceDiff): void {
+    if (this.presenceEnabled && this.canReadPresence()) this.push(EVENTS.presenceDiff, diff);
   }
 
   /** (Re)creates the Postgres Changes subscription and reports it with a system message. */

@@ -4,12 +4,13 @@ import { Channel } from './channel';
 import { EVENTS, PHOENIX_TOPIC, TOPIC_PREFIX, type Vsn } from './constants';
 import type { RealtimeContext } from './context';
 import { decodeBinary, decodeText, encodeFrame, type BroadcastPush, type Frame } from './serializer';
+import type { ChannelConnection, JoinedChannel } from './types';
 
 /**
  * One WebSocket: decodes frames, answers heartbeats, routes pushes to its
  * channels (by topic) and guards its send buffer.
  */
-export class Connection {
+export class Connection implements ChannelConnection {
   readonly channels = new Map<string, Channel>();
   lastSeen = Date.now();
   private queue: Promise<void> = Promise.resolve();
@@ -118,7 +119,7 @@ export class Connection {
   }
 
   /** Called by a channel that closed itself. */
-  forget(channel: Channel): void {
+  forget(channel: JoinedChannel): void {
     if (this.channels.get(channel.topic) === channel) this.channels.delete(channel.topic);
     this.updateActive();
   }

@@ -1,5 +1,6 @@
 import type { RealtimeMessageType } from '../metrics';
 import type { Vsn } from './constants';
+import type { PresenceDiff } from './extensions/presence';
 import { encodeBroadcast, type BroadcastMessage } from './serializer';
 
 /** What the hub needs from a joined channel to deliver to it. */
@@ -10,6 +11,8 @@ export interface HubMember {
   /** False on private channels whose subscriber may not read broadcasts, and for replayed ids. */
   acceptsBroadcast(message: BroadcastMessage): boolean;
   sendRaw(data: string | Buffer, type: RealtimeMessageType): void;
+  /** Delivers a presence_diff of the topic (if this member receives presence). */
+  receivePresenceDiff(diff: PresenceDiff): void;
 }
 
 /**

@@ -1,6 +1,6 @@
-import type { Channel } from '../channel';
 import { broadcastPushSchema } from '../messages';
 import { broadcastSize, type BroadcastMessage, type BroadcastPush, type Frame } from '../serializer';
+import type { JoinedChannel } from '../types';
 import { canWrite } from './authorization';
 
 /**
@@ -8,7 +8,7 @@ import { canWrite } from './authorization';
  * private channels (once, on the first send), size-checked, fanned out to the
  * topic (without the sender unless `self`), acknowledged when `ack`.
  */
-export async function handleBroadcastPush(channel: Channel, frame: Frame | BroadcastPush): Promise<void> {
+export async function handleBroadcastPush(channel: JoinedChannel, frame: Frame | BroadcastPush): Promise<void> {
   let message: BroadcastMessage;
   if ('broadcast' in frame) {
     message = frame.broadcast;

@@ -1,21 +1,18 @@
-import type { Channel } from '../channel';
 import { EVENTS } from '../constants';
 import type { RealtimeContext } from '../context';
 import { presencePushSchema } from '../messages';
 import type { Frame } from '../serializer';
+import type { JoinedChannel } from '../types';
 import { canWrite } from './authorization';
 import type { PresenceDiff } from './presence';
 
 /** Sends a presence_diff to every channel of the topic that receives presence. */
 export function sendPresenceDiff(ctx: RealtimeContext, key: string, diff: PresenceDiff): void {
-  for (const member of ctx.hub.members(key)) {
-    const channel = member as Channel;
-    if (channel.presenceEnabled && channel.canReadPresence()) channel.push(EVENTS.presenceDiff, diff);
-  }
+  for (const member of ctx.hub.members(key)) member.receivePresenceDiff(diff);
 }
 
 /** track / untrack from a client, with Supabase's per-client rate limit and size limit. */
-export async function handlePresencePush(channel: Channel, frame: Frame): Promise<void> {
+export async function handlePresencePush(channel: JoinedChannel, frame: Frame): Promise<void> {
   const { ctx } = channel.connection;
   const parsed = presencePushSchema.safeParse(frame.payload);
   if (!parsed.success) {
