@@ -21,6 +21,12 @@ export interface ApiOptions {
   config?: SupabaseConfig;
   /** Receives the gateway's log lines instead of stdout/stderr (tests). */
   logSink?: LogSink;
+  /**
+   * A throw-away stack (tests): Realtime streams from a replication slot of
+   * its own and drops it on close. Otherwise the slot is the database's
+   * persistent `devstack_realtime_<db>`, kept between runs.
+   */
+  ephemeral?: boolean;
 }
 
 export interface RunningApi extends RunningGateway {
@@ -66,7 +72,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const metrics = createDevstackMetrics();
   let realtime: RealtimeService | null = null;
   try {
-    realtime = createRealtimeService(ctx, { dbUrl: options.dbUrl, metrics });
+    realtime = createRealtimeService(ctx, { dbUrl: options.dbUrl, metrics, ephemeral: options.ephemeral });
     await realtime.ready;
     const services = [
       createAuthService(ctx),

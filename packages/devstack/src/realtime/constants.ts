@@ -39,6 +39,8 @@ export const MESSAGES_PUBLICATION = 'devstack_realtime_messages';
 export const INTERNAL_SCHEMA = 'devstack_realtime';
 
 export const MAX_REPLAY_LIMIT = 25;
+/** How long a channel joined with broadcast.replication_ready waits for the stream (Supabase: 1 min). */
+export const REPLICATION_READY_TIMEOUT_MS = 60_000;
 export const MAX_IN_FILTER_VALUES = 100;
 /** WALRUS keeps only values up to this size when a record is over max_record_bytes. */
 export const TRUNCATED_VALUE_BYTES = 64;
@@ -114,4 +116,17 @@ export function readLimits(env: Env, project: SupabaseConfig['realtime']): Realt
     maxTokenCheckMs: e.DEVSTACK_REALTIME_MAX_TOKEN_CHECK_MS,
     maxHeaderLength: e.DEVSTACK_REALTIME_MAX_HEADER_LENGTH,
   };
+}
+
+/**
+ * Pause between attempts to reconnect the replication stream (e.g. while
+ * Postgres restarts): DEVSTACK_REALTIME_REPLICATION_RETRY_MS, default 1000.
+ */
+export function readReplicationRetryMs(env: NodeJS.ProcessEnv): number {
+  const parsed = int(1000).safeParse(env.DEVSTACK_REALTIME_REPLICATION_RETRY_MS);
+  if (!parsed.success)
+    throw new Error(
+      `Invalid realtime setting DEVSTACK_REALTIME_REPLICATION_RETRY_MS: ${parsed.error.issues[0]?.message}. Use a positive integer or unset it.`,
+    );
+  return parsed.data;
 }

@@ -28,6 +28,8 @@ export type SubscribeResult = { ok: true } | { ok: false; message: string };
 export interface PostgresChangesApi {
   /** Resolves once the replication stream is live (changes committed after this are delivered). */
   ready(): Promise<void>;
+  /** True while the replication stream is connected (false while Postgres restarts). */
+  streaming(): boolean;
   subscribe(subscriber: ChangesSubscriber, bindings: BindingWithId[]): Promise<SubscribeResult>;
   unsubscribe(subscriber: ChangesSubscriber): void;
 }

@@ -6,12 +6,14 @@ import { HttpError, sendJson } from '../gateway/http';
 import { tokenVerifier } from '../jwt';
 import { createDevstackMetrics, type DevstackMetrics } from '../metrics';
 import { Connection } from './connection';
-import { readLimits, VSN, type Vsn } from './constants';
+import { readLimits, readReplicationRetryMs, VSN, type Vsn } from './constants';
 import { RateWindow, type RealtimeContext } from './context';
 import { deliverStoredBroadcast } from './extensions/db-broadcast';
 import { PostgresChanges } from './extensions/postgres-changes';
+import { databaseOf, ephemeralSlotName, persistentSlotName } from './extensions/postgres-changes/slot';
 import { PresenceRegistry } from './extensions/presence';
 import { TopicHub } from './hub';
+import { maintainMessagePartitions, PARTITION_MAINTENANCE_MS } from './messages-partitions';
 import { handleBroadcastRequest } from './rest';
 import { verifyChannelToken } from './tokens';
 
@@ -37,7 +39,12 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string, error: st
  */
 export function createRealtimeService(
   gateway: GatewayContext,
-  options: { dbUrl: string; metrics?: DevstackMetrics },
+  options: {
+    dbUrl: string;
+    metrics?: DevstackMetrics;
+    /** A throw-away stack (tests): its replication slot is its own and is dropped on close. */
+    ephemeral?: boolean;
+  },
 ): RealtimeService {
   const limits = readLimits(gateway.env, gateway.config.realtime);
   const connections = new Set<Connection>();
@@ -62,28 +69,36 @@ export function createRealtimeService(
     activeSockets: new Set(),
     metrics,
   };
-  // After the replication stream was lost and came back (Postgres restarted),
-  // changes committed in between were never streamed (the slot is temporary).
-  // Drop every socket: clients reconnect, rejoin and catch up from the record,
-  // as they do when Supabase Realtime loses its database connection.
-  const onReplicationResumed = () => {
-    console.warn(
-      `[realtime] replication resumed after a gap; disconnecting ${connections.size} socket(s) so clients rejoin and catch up`,
-    );
-    for (const connection of connections) connection.terminate();
-  };
-  const changes = new PostgresChanges(
-    gateway.sql,
-    options.dbUrl,
-    limits.maxRecordBytes,
-    (m) => deliverStoredBroadcast(ctx, m),
+  const changes = new PostgresChanges({
+    sql: gateway.sql,
+    dbUrl: options.dbUrl,
+    slot: options.ephemeral ? ephemeralSlotName() : persistentSlotName(databaseOf(options.dbUrl)),
+    dropSlotOnClose: options.ephemeral ?? false,
+    retryMs: readReplicationRetryMs(gateway.env),
+    maxRecordBytes: limits.maxRecordBytes,
+    onBroadcast: (m) => deliverStoredBroadcast(ctx, m),
     metrics,
-    onReplicationResumed,
-  );
+    // The slot resumes where delivery stopped, so a Postgres restart loses
+    // nothing. Only when the slot itself was gone (dropped by hand, or
+    // invalidated for holding too much WAL) were changes never streamed: then
+    // drop every socket, so clients rejoin and catch up from the record, as
+    // they do when Supabase Realtime loses its database.
+    onGap: () => {
+      console.warn(
+        `[realtime] replication slot was lost and created again; disconnecting ${connections.size} socket(s) so clients rejoin and catch up`,
+      );
+      for (const connection of connections) connection.terminate();
+    },
+  });
   ctx.changes = changes;
-  const ready = changes.start();
-  // Supabase keeps 72 h of realtime.messages; so does the dev stack.
-  void gateway.sql`delete from realtime.messages where inserted_at < now() - interval '72 hours'`.catch(() => {});
+  // Partitions of realtime.messages ahead of time, old ones dropped, as Supabase's Realtime does.
+  const maintainPartitions = () =>
+    maintainMessagePartitions(gateway.sql).catch((err: Error) =>
+      console.warn(`[realtime] realtime.messages partition maintenance failed: ${err.message}`),
+    );
+  const partitionTimer = setInterval(() => void maintainPartitions(), PARTITION_MAINTENANCE_MS);
+  partitionTimer.unref();
+  const ready = maintainPartitions().then(() => changes.start());
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
   const watchdog = setInterval(
@@ -149,6 +164,7 @@ export function createRealtimeService(
     },
     async close() {
       clearInterval(watchdog);
+      clearInterval(partitionTimer);
       for (const connection of connections) connection.terminate();
       wss.close();
       await changes.close();

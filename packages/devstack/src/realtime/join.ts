@@ -15,6 +15,8 @@ export interface JoinSettings {
   token: string | null;
   bindings: BindingWithId[];
   waitForPostgres: boolean;
+  /** broadcast.replication_ready: send "Replication connection established" once the stream is live. */
+  replicationReady: boolean;
   replay: { since: number; limit: number } | 'invalid' | null;
 }
 
@@ -48,6 +50,7 @@ export function readJoinPayload(payload: unknown): JoinSettings {
     token: join.access_token ?? join.user_token ?? null,
     bindings,
     waitForPostgres: config.postgres_changes_options?.wait ?? false,
+    replicationReady: config.broadcast?.replication_ready ?? false,
     replay,
   };
 }
@@ -72,15 +75,22 @@ export interface StoredMessage {
   id: string;
   event: string | null;
   payload: unknown;
+  /** Set for realtime.send_binary messages (payload is then null). */
+  binary_payload: Buffer | null;
 }
 
-/** Stored broadcasts of a private topic since `since` (unix ms): the latest `limit`, oldest first. */
+/**
+ * Stored broadcasts of a private topic since `since` (unix ms): the latest
+ * `limit`, oldest first; like Realtime.Messages.replay, it does not look more
+ * than a minute into the future.
+ */
 export async function replayMessages(sql: Sql, topic: string, since: number, limit: number): Promise<StoredMessage[]> {
   const rows = await sql<StoredMessage[]>`
-    select id, event, payload from (
-      select id, event, payload, inserted_at from realtime.messages
+    select id, event, payload, binary_payload from (
+      select id, event, payload, binary_payload, inserted_at from realtime.messages
       where topic = ${topic} and private is true and extension = 'broadcast'
         and inserted_at >= (to_timestamp(${since}::float8 / 1000) at time zone current_setting('TimeZone'))
+        and inserted_at < localtimestamp + interval '1 minute'
       order by inserted_at desc
       limit ${limit}
     ) recent order by inserted_at asc`;

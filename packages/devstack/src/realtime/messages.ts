@@ -26,6 +26,7 @@ export const joinPayloadSchema = z.object({
         .object({
           ack: bool,
           self: bool,
+          replication_ready: bool,
           replay: z
             .object({
               since: z.coerce.number().int().min(0).default(0),

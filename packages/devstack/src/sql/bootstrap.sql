@@ -209,20 +209,66 @@ grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt() to a
 create schema if not exists realtime;
 grant usage on schema realtime to anon, authenticated, service_role;
 
--- Supabase partitions this table by day and keeps 72 h; the dev stack keeps one
--- table and prunes old rows itself. Columns and types are Supabase's.
-create table if not exists realtime.messages (
-  topic text not null,
-  extension text not null,
-  payload jsonb,
-  event text,
-  private boolean default false,
-  updated_at timestamp not null default now(),
-  inserted_at timestamp not null default now(),
-  id uuid not null default gen_random_uuid(),
-  primary key (id, inserted_at)
-);
-create index if not exists messages_inserted_at_topic_index on realtime.messages (inserted_at desc, topic);
+-- As on Supabase: partitioned by day on inserted_at (messages_YYYY_MM_DD).
+-- Partitions are created and dropped by the Realtime server (yesterday to
+-- three days ahead, 72 h kept); in the dev stack by its realtime service
+-- (realtime/messages-partitions.ts). Columns and types are Supabase's.
+do $$
+declare
+  pol record;
+  day date;
+begin
+  if (select relkind from pg_class where oid = to_regclass('realtime.messages')) = 'r' then
+    -- A database from before partitioning: the same table, partitioned, with
+    -- its policies and the rows Realtime would still replay.
+    alter table realtime.messages rename to messages_before_partitioning;
+    alter table realtime.messages_before_partitioning rename constraint messages_pkey to messages_before_partitioning_pkey;
+    alter index if exists realtime.messages_inserted_at_topic_index rename to messages_before_partitioning_index;
+  end if;
+  if to_regclass('realtime.messages') is null then
+    create table realtime.messages (
+      topic text not null,
+      extension text not null,
+      payload jsonb,
+      event text,
+      private boolean default false,
+      updated_at timestamp not null default now(),
+      inserted_at timestamp not null default now(),
+      id uuid not null default gen_random_uuid(),
+      binary_payload bytea,
+      constraint messages_pkey primary key (id, inserted_at)
+    ) partition by range (inserted_at);
+  end if;
+  if to_regclass('realtime.messages_before_partitioning') is not null then
+    for pol in
+      select * from pg_policies where schemaname = 'realtime' and tablename = 'messages_before_partitioning'
+    loop
+      execute format('create policy %I on realtime.messages as %s for %s to %s', pol.policyname, pol.permissive,
+                     pol.cmd, (select string_agg(case when r = 'public' then 'public' else quote_ident(r) end, ', ')
+                               from unnest(pol.roles) r))
+              || coalesce(' using (' || pol.qual || ')', '') || coalesce(' with check (' || pol.with_check || ')', '');
+    end loop;
+    for day in
+      select distinct inserted_at::date from realtime.messages_before_partitioning
+      where inserted_at >= now() - interval '72 hours'
+    loop
+      execute format('create table if not exists realtime.%I partition of realtime.messages for values from (%L) to (%L)',
+                     'messages_' || to_char(day, 'YYYY_MM_DD'), day, day + 1);
+    end loop;
+    insert into realtime.messages (topic, extension, payload, event, private, updated_at, inserted_at, id)
+    select topic, extension, payload, event, private, updated_at, inserted_at, id
+    from realtime.messages_before_partitioning where inserted_at >= now() - interval '72 hours';
+    drop table realtime.messages_before_partitioning;
+  end if;
+  if not exists (select 1 from pg_constraint
+                 where conrelid = to_regclass('realtime.messages') and conname = 'messages_payload_exclusive') then
+    alter table realtime.messages
+      add constraint messages_payload_exclusive check (payload is null or binary_payload is null) not valid;
+  end if;
+end
+$$;
+create index if not exists messages_inserted_at_topic_index on realtime.messages (inserted_at desc, topic)
+  where extension = 'broadcast' and private is true;
 alter table realtime.messages enable row level security;
 grant select, insert, update on realtime.messages to anon, authenticated, service_role;
 
@@ -232,18 +278,51 @@ as $$
   select nullif(current_setting('realtime.topic', true), '')::text
 $$;
 
+-- Supabase's realtime.send: adds an `id` to a payload without one; on any
+-- error (no partition for today, a policy, …) it raises a WARNING, stores
+-- nothing, and lets the calling transaction commit.
 create or replace function realtime.send(payload jsonb, event text, topic text, private boolean default true)
 returns void
 language plpgsql
 as $$
+declare
+  generated_id uuid;
+  final_payload jsonb;
 begin
   begin
+    generated_id := gen_random_uuid();
+    if payload ? 'id' then
+      final_payload := payload;
+    else
+      final_payload := jsonb_set(payload, '{id}', to_jsonb(generated_id));
+    end if;
     execute format('set local realtime.topic to %L', topic);
-    insert into realtime.messages (payload, event, topic, private, extension)
-    values (payload, event, topic, private, 'broadcast');
+    insert into realtime.messages (id, payload, event, topic, private, extension)
+    values (generated_id, final_payload, event, topic, private, 'broadcast');
   exception
     when others then
-      raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
+      raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
+  end;
+end;
+$$;
+
+-- Binary Broadcast from Database: delivered to serializer 2.0.0 clients as
+-- binary frames (raw bytes), skipped for 1.0.0 clients, included in replay.
+create or replace function realtime.send_binary(payload bytea, event text, topic text, private boolean default true)
+returns void
+language plpgsql
+as $$
+declare
+  generated_id uuid;
+begin
+  begin
+    generated_id := gen_random_uuid();
+    execute format('set local realtime.topic to %L', topic);
+    insert into realtime.messages (id, binary_payload, event, topic, private, extension)
+    values (generated_id, payload, event, topic, private, 'broadcast');
+  exception
+    when others then
+      raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
   end;
 end;
 $$;
@@ -271,7 +350,7 @@ end;
 $$;
 
 grant execute on function realtime.topic(), realtime.send(jsonb, text, text, boolean),
-  realtime.broadcast_changes(text, text, text, text, text, record, record, text)
+  realtime.send_binary(bytea, text, text, boolean), realtime.broadcast_changes(text, text, text, text, text, record, record, text)
   to anon, authenticated, service_role;
 
 -- Publication for Postgres Changes; projects add their tables in migrations.

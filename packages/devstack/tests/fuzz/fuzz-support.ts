@@ -36,6 +36,7 @@ export async function startPrivateApi(env: Record<string, string> = {}): Promise
     port: await freePort(),
     keys: await readTestKeys(),
     env: { ...process.env, ...env },
+    ephemeral: true,
   });
 }
 

@@ -17,6 +17,18 @@ export type Extension = 'broadcast' | 'presence';
 
 class Rollback extends Error {}
 
+/**
+ * realtime.messages has no partition for now: the read probe cannot be
+ * inserted (Supabase: check_violation on "messages" → MissingPartition).
+ */
+export class MissingPartitionError extends Error {
+  constructor() {
+    super('MissingPartition: Realtime was unable to find the expected messages partition');
+  }
+}
+
+const isMissingPartition = (err: unknown) => (err as { code?: string }).code === '23514';
+
 async function asSubscriber(tx: TransactionSql, topic: string, claims: Claims): Promise<void> {
   await tx`
     select set_config('role', ${claims.role}, true),
@@ -72,6 +84,7 @@ export async function readPolicies(
     });
     return { broadcastRead: visible.has('broadcast'), presenceRead: visible.has('presence') };
   } catch (err) {
+    if (isMissingPartition(err)) throw new MissingPartitionError();
     if (isPolicyError(err)) return { broadcastRead: false, presenceRead: false };
     throw err;
   }
@@ -88,7 +101,7 @@ export async function canWrite(sql: Sql, topic: string, claims: Claims, extensio
       return true;
     });
   } catch (err) {
-    if (isPolicyError(err)) return false;
+    if (isPolicyError(err) || isMissingPartition(err)) return false;
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { INTERNAL_SCHEMA } from '../../constants';
+import type { JsonKind } from './values';
 
 // What the visibility check needs to know about a table and a subscriber role,
 // read once and cached until pgoutput sends a new Relation message for the
@@ -8,9 +9,17 @@ import { INTERNAL_SCHEMA } from '../../constants';
 
 export interface TableColumn {
   name: string;
+  /** pg_type.typname, as the `columns` of a change name it (e.g. int4, _text). */
   typeName: string;
-  /** The SQL type to cast a text value to, e.g. uuid or public.shipment_status. */
+  /** The SQL type with its modifier, e.g. character(5) or public.shipment_status: row images are cast to it. */
   castType: string;
+  /**
+   * The type as Realtime's filters cast to it: atttypid::regtype, without the
+   * modifier (so character(5) compares as character, like realtime.check_equality_op).
+   */
+  filterType: string;
+  /** How to_jsonb renders a value of this type (values.ts). */
+  jsonKind: JsonKind;
   isPk: boolean;
 }
 
@@ -77,11 +86,29 @@ export class Catalog {
         name: string;
         type_name: string;
         cast_type: string;
+        filter_type: string;
+        json_kind: JsonKind;
         is_pk: boolean;
       }[]
     >`
       select n.nspname as schema, c.relname as table, c.relrowsecurity as rls, a.attname as name,
-             t.typname as type_name, format_type(a.atttypid, null) as cast_type,
+             t.typname as type_name, format_type(a.atttypid, a.atttypmod) as cast_type,
+             a.atttypid::regtype::text as filter_type,
+             -- to_jsonb's categories (json_categorize_type): domains, arrays, composites,
+             -- json and user types with a cast to json are rendered by to_jsonb itself.
+             case
+               when t.typtype = 'd' or t.typtype = 'c' or t.typcategory = 'A' or t.oid = 'json'::regtype then 'sql'
+               when t.oid = 'bool'::regtype then 'bool'
+               when t.oid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype) then 'number'
+               when t.oid in ('float4'::regtype, 'float8'::regtype) then 'float'
+               when t.oid = 'jsonb'::regtype then 'jsonb'
+               when t.oid = 'timestamp'::regtype then 'timestamp'
+               when t.oid = 'timestamptz'::regtype then 'timestamptz'
+               when t.oid >= 16384 and exists (
+                 select 1 from pg_cast pc
+                 where pc.castsource = t.oid and pc.casttarget = 'json'::regtype and pc.castmethod = 'f') then 'sql'
+               else 'string'
+             end as json_kind,
              coalesce(a.attnum = any(i.indkey), false) as is_pk
       from pg_class c
       join pg_namespace n on n.oid = c.relnamespace
@@ -91,7 +118,14 @@ export class Catalog {
       where c.oid = ${relid}
       order by a.attnum`;
     if (rows.length === 0) return null;
-    const columns = rows.map((r) => ({ name: r.name, typeName: r.type_name, castType: r.cast_type, isPk: r.is_pk }));
+    const columns = rows.map((r) => ({
+      name: r.name,
+      typeName: r.type_name,
+      castType: r.cast_type,
+      filterType: r.filter_type,
+      jsonKind: r.json_kind,
+      isPk: r.is_pk,
+    }));
     return {
       relid,
       schema: rows[0].schema,

@@ -27,8 +27,15 @@ export type WalMessage =
   | { tag: 'commit'; commitTime: Date; endLsn: bigint }
   | { tag: 'relation'; relation: Relation }
   | { tag: 'insert'; relationId: number; newTuple: TupleValue[] }
-  | { tag: 'update'; relationId: number; oldTuple: TupleValue[] | null; newTuple: TupleValue[] }
-  | { tag: 'delete'; relationId: number; oldTuple: TupleValue[] }
+  | {
+      tag: 'update';
+      relationId: number;
+      /** K = replica identity key columns only, O = the whole old row (REPLICA IDENTITY FULL). */
+      oldKind: 'K' | 'O' | null;
+      oldTuple: TupleValue[] | null;
+      newTuple: TupleValue[];
+    }
+  | { tag: 'delete'; relationId: number; oldKind: 'K' | 'O'; oldTuple: TupleValue[] }
   | { tag: 'other' };
 
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
@@ -125,18 +132,20 @@ export function decodePgoutput(message: Buffer): WalMessage {
     }
     case 'U': {
       const relationId = r.u32();
-      let kind = r.char();
+      const kind = r.char();
+      let oldKind: 'K' | 'O' | null = null;
       let oldTuple: TupleValue[] | null = null;
       if (kind === 'K' || kind === 'O') {
+        oldKind = kind;
         oldTuple = tuple(r);
-        kind = r.char();
+        r.char(); // 'N'
       }
-      return { tag: 'update', relationId, oldTuple, newTuple: tuple(r) };
+      return { tag: 'update', relationId, oldKind, oldTuple, newTuple: tuple(r) };
     }
     case 'D': {
       const relationId = r.u32();
-      r.char(); // 'K' or 'O'
-      return { tag: 'delete', relationId, oldTuple: tuple(r) };
+      const oldKind = r.char() === 'O' ? 'O' : 'K';
+      return { tag: 'delete', relationId, oldKind, oldTuple: tuple(r) };
     }
     default:
       return { tag: 'other' };

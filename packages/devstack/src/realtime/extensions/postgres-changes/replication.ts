@@ -2,103 +2,209 @@ import type { Duplex } from 'node:stream';
 import postgres, { type Sql } from 'postgres';
 import { CHANGES_PUBLICATION, MESSAGES_PUBLICATION } from '../../constants';
 import { decodePgoutput, type Relation, type TupleValue } from './pgoutput';
+import { createSlot, dropSlot, formatLsn, parseLsn, readSlot } from './slot';
 
 // One logical replication stream (pgoutput) over both publications: the
 // project's supabase_realtime tables, and realtime.messages through a
-// publication the dev stack owns. The slot is TEMPORARY: it lives as long as
-// this connection, so a stopped stack leaves nothing behind in Postgres, and
-// changes committed while the stack is down are not replayed (Supabase does
-// not replay them either; the app catches up from shipment_events).
+// publication the dev stack owns.
+//
+// The slot is persistent (slot.ts). A transaction's position is confirmed to
+// Postgres only after the pipeline has delivered it, so after a Postgres
+// restart (or a lost connection) the stream resumes exactly after the last
+// delivered transaction: nothing committed in between is missed, nothing
+// delivered is sent twice. When idle, the server's keepalive position is
+// confirmed so the slot does not hold WAL back.
+
+/** A row image: column name → text value (null = SQL NULL); absent columns were not sent. */
+export type Image = Map<string, string | null>;
 
 export interface RowChange {
   relation: Relation;
   type: 'INSERT' | 'UPDATE' | 'DELETE';
-  newTuple: TupleValue[] | null;
-  oldTuple: TupleValue[] | null;
+  newImage: Image | null;
+  /** The old row: every column with REPLICA IDENTITY FULL, else the key columns only. */
+  oldImage: Image | null;
 }
 
 export interface Transaction {
   commitTime: Date;
+  /** End of the commit record: confirming it means "delivered up to here". */
+  lsn: bigint;
   changes: RowChange[];
 }
 
 export interface ReplicationHandlers {
+  /** A committed transaction; confirm(tx.lsn) once it is delivered. */
   onTransaction(tx: Transaction): void;
   onRelation(relation: Relation): void;
   /**
-   * The stream came back after it was lost (e.g. Postgres restarted). Its slot
-   * is temporary, so changes committed in between were not streamed.
+   * The slot was gone when the stream came back (dropped by hand, or
+   * invalidated by max_slot_wal_keep_size) and was created anew: changes
+   * committed in between were not streamed.
    */
-  onResumed?(): void;
+  onGap?(): void;
+}
+
+export interface ReplicationOptions {
+  slot: string;
+  /** Drop the slot when the stream closes (a throw-away stack). */
+  dropOnClose: boolean;
+  /** Pause between attempts to reconnect. */
+  retryMs: number;
 }
 
 export interface ReplicationStream {
+  /** Resolves when streaming; rejects when the slot is held by another process at start-up. */
   ready: Promise<void>;
+  /** Marks everything up to `lsn` as delivered. */
+  confirm(lsn: bigint): void;
+  /** True while connected and streaming. */
+  streaming(): boolean;
   close(): Promise<void>;
 }
 
 const STATUS_INTERVAL_MS = 10_000;
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 
-/** Creates the dev stack's publication for realtime.messages when it is missing. */
+/** Thrown at start-up when another process streams from the slot (another stack on this database). */
+export class SlotInUseError extends Error {}
+
+/** Creates the dev stack's publication for realtime.messages (partitioned: published as the root). */
 export async function ensureMessagesPublication(sql: Sql): Promise<void> {
   await sql.unsafe(`
     do $$
     begin
       if not exists (select 1 from pg_publication where pubname = '${MESSAGES_PUBLICATION}') then
-        create publication ${MESSAGES_PUBLICATION} for table realtime.messages with (publish = 'insert');
+        create publication ${MESSAGES_PUBLICATION} for table realtime.messages
+          with (publish = 'insert', publish_via_partition_root = true);
+      else
+        alter publication ${MESSAGES_PUBLICATION} set (publish = 'insert', publish_via_partition_root = true);
+        if not exists (select 1 from pg_publication_rel pr join pg_publication p on p.oid = pr.prpubid
+                       where p.pubname = '${MESSAGES_PUBLICATION}' and pr.prrelid = 'realtime.messages'::regclass) then
+          alter publication ${MESSAGES_PUBLICATION} set table realtime.messages;
+        end if;
       end if;
     end
     $$`);
 }
 
-export function startReplication(dbUrl: string, handlers: ReplicationHandlers): ReplicationStream {
+function toImage(
+  relation: Relation,
+  tuple: TupleValue[] | null,
+  keyOnly: boolean,
+  fallback?: Image | null,
+): Image | null {
+  if (!tuple) return null;
+  const out: Image = new Map();
+  relation.columns.forEach((column, i) => {
+    if (keyOnly && !column.isKey) return;
+    const value = tuple[i];
+    // undefined: an unchanged TOASTed value, not sent; take it from the old row when there is one.
+    if (value !== undefined) out.set(column.name, value);
+    else if (fallback?.has(column.name)) out.set(column.name, fallback.get(column.name) ?? null);
+  });
+  return out;
+}
+
+/** Streams committed changes from the slot; reconnects (and resumes) until closed. */
+export function startReplication(
+  dbUrl: string,
+  pool: Sql,
+  options: ReplicationOptions,
+  handlers: ReplicationHandlers,
+): ReplicationStream {
   let ended = false;
   let current: { sql: Sql; stream: Duplex; timer: NodeJS.Timeout } | null = null;
-  let connectedBefore = false;
+  let streamedBefore = false;
+  /** Highest LSN delivered (or known to hold nothing for us). */
+  let confirmed = 0n;
+  /** End of the last transaction received; everything up to it is delivered when confirmed ≥ it. */
+  let received = 0n;
+  let statusQueued = false;
   let resolveReady!: () => void;
-  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  let rejectReady!: (err: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => {});
+
+  const sendStatus = () => {
+    const stream = current?.stream;
+    if (!stream || stream.destroyed) return;
+    const status = Buffer.alloc(34);
+    status[0] = 0x72; // 'r': written, flushed, applied, clock, no reply wanted
+    status.writeBigUInt64BE(received > confirmed ? received : confirmed, 1);
+    status.writeBigUInt64BE(confirmed, 9);
+    status.writeBigUInt64BE(confirmed, 17);
+    status.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
+    stream.write(status);
+  };
+
+  /** Takes the slot: resumes it, or creates it (a gap if it existed before and is gone). */
+  async function takeSlot(): Promise<void> {
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      const state = await readSlot(pool, options.slot);
+      if (state?.walStatus === 'lost') {
+        console.warn(`[realtime] replication slot ${options.slot} was invalidated by Postgres; creating it again`);
+        await dropSlot(pool, options.slot);
+        continue;
+      }
+      if (!state) {
+        await createSlot(pool, options.slot);
+        if (streamedBefore) handlers.onGap?.();
+        return;
+      }
+      if (state.activePid === null) {
+        const lsn = parseLsn(state.confirmedFlushLsn);
+        if (lsn !== null && lsn > confirmed && !streamedBefore) confirmed = received = lsn;
+        return;
+      }
+      if (streamedBefore) {
+        // Our own previous stream, not yet noticed as gone by its server process.
+        await pool`select pg_catalog.pg_terminate_backend(${state.activePid})`;
+      } else if (Date.now() > deadline) {
+        throw new SlotInUseError(
+          `Replication slot ${options.slot} is in use by another process (server pid ${state.activePid}): ` +
+            'is another dev stack running on this database? Stop it, or point this one at another database.',
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   async function connect(): Promise<void> {
+    await takeSlot();
     const sql = postgres(dbUrl, {
       max: 1,
       fetch_types: false,
       idle_timeout: undefined,
       max_lifetime: null,
       onnotice: () => {},
-      // ISO dates in UTC: values.ts relies on this text format.
+      // ISO date text (values.ts reads it); TimeZone and IntervalStyle stay the
+      // database's, as in every session whose to_jsonb output we match.
       connection: {
         replication: 'database',
         application_name: 'devstack_realtime',
         DateStyle: 'ISO, YMD',
-        TimeZone: 'UTC',
-        IntervalStyle: 'iso_8601',
         extra_float_digits: 1,
       },
     });
-    const slot = `devstack_realtime_${process.pid}_${Date.now().toString(36)}`;
-    const [created] = await sql.unsafe<{ consistent_point: string }[]>(
-      `CREATE_REPLICATION_SLOT ${slot} TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`,
-    );
-    const stream = (await sql
-      .unsafe(
-        `START_REPLICATION SLOT ${slot} LOGICAL ${created.consistent_point} (proto_version '1', publication_names '${CHANGES_PUBLICATION},${MESSAGES_PUBLICATION}')`,
-      )
-      .writable()) as unknown as Duplex;
+    let stream: Duplex;
+    try {
+      stream = (await sql
+        .unsafe(
+          `START_REPLICATION SLOT ${options.slot} LOGICAL ${formatLsn(confirmed)} (proto_version '1', publication_names '${CHANGES_PUBLICATION},${MESSAGES_PUBLICATION}')`,
+        )
+        .writable()) as unknown as Duplex;
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw err;
+    }
 
     const relations = new Map<number, Relation>();
-    let commitTime = new Date();
-    let changes: RowChange[] = [];
-    let flushedLsn = 0n;
-
-    const sendStatus = () => {
-      const status = Buffer.alloc(34);
-      status[0] = 0x72; // 'r'
-      status.writeBigUInt64BE(flushedLsn, 1);
-      status.writeBigUInt64BE(flushedLsn, 9);
-      status.writeBigUInt64BE(flushedLsn, 17);
-      status.writeBigInt64BE(BigInt(Date.now() - Date.UTC(2000, 0, 1)) * 1000n, 25);
-      if (!stream.destroyed) stream.write(status);
-    };
+    let tx: Transaction | null = null;
 
     stream.on('data', (data: Buffer) => {
       if (data[0] === 0x77) {
@@ -106,8 +212,7 @@ export function startReplication(dbUrl: string, handlers: ReplicationHandlers): 
         const message = decodePgoutput(data.subarray(25));
         switch (message.tag) {
           case 'begin':
-            commitTime = message.commitTime;
-            changes = [];
+            tx = { commitTime: message.commitTime, lsn: 0n, changes: [] };
             break;
           case 'relation':
             relations.set(message.relation.id, message.relation);
@@ -117,38 +222,51 @@ export function startReplication(dbUrl: string, handlers: ReplicationHandlers): 
           case 'update':
           case 'delete': {
             const relation = relations.get(message.relationId);
-            if (!relation) break;
-            changes.push({
+            if (!relation || !tx) break;
+            const oldImage =
+              message.tag === 'insert' ? null : toImage(relation, message.oldTuple, message.oldKind === 'K');
+            tx.changes.push({
               relation,
               type: message.tag === 'insert' ? 'INSERT' : message.tag === 'update' ? 'UPDATE' : 'DELETE',
-              newTuple: message.tag === 'delete' ? null : message.newTuple,
-              oldTuple: message.tag === 'insert' ? null : message.oldTuple,
+              newImage: message.tag === 'delete' ? null : toImage(relation, message.newTuple, false, oldImage),
+              oldImage,
             });
             break;
           }
-          case 'commit':
-            flushedLsn = message.endLsn;
-            if (changes.length > 0) handlers.onTransaction({ commitTime: message.commitTime ?? commitTime, changes });
-            changes = [];
+          case 'commit': {
+            const done = tx;
+            tx = null;
+            // Already queued or delivered before the stream came back: not again.
+            if (!done || message.endLsn <= received) break;
+            done.lsn = message.endLsn;
+            done.commitTime = message.commitTime;
+            received = message.endLsn;
+            // Even an empty one: confirmations must follow commit order.
+            handlers.onTransaction(done);
             break;
+          }
         }
-      } else if (data[0] === 0x6b && data[17]) {
-        // Primary keepalive that asks for a reply.
-        sendStatus();
+      } else if (data[0] === 0x6b) {
+        // Primary keepalive: 'k', server WAL end, clock, reply requested.
+        const walEnd = data.readBigUInt64BE(1);
+        // Everything received is delivered and no transaction is half-read: nothing
+        // before walEnd is still owed to us, so the slot may move on.
+        if (!tx && confirmed >= received && walEnd > confirmed) confirmed = walEnd;
+        if (data[17]) sendStatus();
       }
     });
     stream.on('error', () => {});
     stream.on('close', () => {
       clearInterval(timer);
       void sql.end({ timeout: 1 }).catch(() => {});
-      if (!ended) setTimeout(() => void reconnect(), 1000).unref();
+      if (current?.stream === stream) current = null;
+      if (!ended) setTimeout(() => void reconnect(), options.retryMs).unref();
     });
     const timer = setInterval(sendStatus, STATUS_INTERVAL_MS);
     timer.unref();
     current = { sql, stream, timer };
+    streamedBefore = true;
     resolveReady();
-    if (connectedBefore) handlers.onResumed?.();
-    connectedBefore = true;
   }
 
   async function reconnect(): Promise<void> {
@@ -157,31 +275,58 @@ export function startReplication(dbUrl: string, handlers: ReplicationHandlers): 
         await connect();
         return;
       } catch (err) {
-        console.error('[realtime] replication connection failed, retrying in 1 s:', (err as Error).message);
-        await new Promise((r) => setTimeout(r, 1000));
+        if (ended) return;
+        console.error(
+          `[realtime] replication connection failed, retrying in ${options.retryMs} ms:`,
+          (err as Error).message,
+        );
+        await new Promise((r) => setTimeout(r, options.retryMs));
       }
     }
   }
 
-  const started = connect().catch(async (err: unknown) => {
+  function confirm(lsn: bigint): void {
+    if (lsn <= confirmed) return;
+    confirmed = lsn;
+    // Tell the server soon (coalesced), so its slot position is fresh if it goes down.
+    if (statusQueued) return;
+    statusQueued = true;
+    setTimeout(() => {
+      statusQueued = false;
+      sendStatus();
+    }, 100).unref();
+  }
+
+  connect().catch(async (err: unknown) => {
+    if (err instanceof SlotInUseError) {
+      ended = true;
+      rejectReady(err);
+      return;
+    }
     console.error('[realtime] could not start logical replication:', (err as Error).message);
     await reconnect();
   });
 
   return {
-    ready: Promise.race([ready, started.then(() => ready)]),
+    ready,
+    confirm,
+    streaming: () => current !== null && !current.stream.destroyed,
     async close() {
       ended = true;
-      if (!current) return;
-      clearInterval(current.timer);
-      const { stream, sql } = current;
-      await new Promise<void>((resolve) => {
-        if (stream.destroyed) return resolve();
-        stream.once('close', () => resolve());
-        stream.end();
-        setTimeout(resolve, 1000).unref();
-      });
-      await sql.end({ timeout: 1 }).catch(() => {});
+      const running = current;
+      if (running) {
+        clearInterval(running.timer);
+        sendStatus();
+        current = null;
+        await new Promise<void>((resolve) => {
+          if (running.stream.destroyed) return resolve();
+          running.stream.once('close', () => resolve());
+          running.stream.end();
+          setTimeout(resolve, 1000).unref();
+        });
+        await running.sql.end({ timeout: 1 }).catch(() => {});
+      }
+      if (options.dropOnClose) await dropSlot(pool, options.slot).catch(() => {});
     },
   };
 }
