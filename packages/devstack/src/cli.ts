@@ -7,6 +7,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import postgres from 'postgres';
 import { findProjectRoot, projectPaths, readStackEnv, type StackEnv } from './config';
 import { generateTypes } from './gen-types';
 import { connectionUrl } from './postgres';
@@ -15,6 +16,7 @@ import { StackError } from './errors';
 import { bold, dim, log, timed } from './log';
 import { startApi, type RunningApi } from './api';
 import { readKeys, type StackKeys } from './keys';
+import { databaseOf, dropSlot, persistentSlotName } from './realtime/extensions/postgres-changes/slot';
 import { canSign } from './signing-keys';
 import { startStack, type RunningStack } from './stack';
 import { readStackStatus } from './status';
@@ -24,6 +26,7 @@ const usage = `Usage: devstack [start] [--reset]      (npm run stack [-- --reset
 
   start              run the dev stack in the foreground (the default)
     --reset          delete the local database folder first and start from the seed
+                     (with DATABASE_URL: delete only the dev stack's replication slot)
   gen-types          print the TypeScript Database type of the running stack's database
     --output <file>  write it to <file> instead of stdout
   --help             show this help
@@ -138,7 +141,16 @@ async function start(reset: boolean): Promise<void> {
 
   if (env.DATABASE_URL) {
     log.step(`using the database from DATABASE_URL ${dim(redact(env.DATABASE_URL))}`);
-    if (values.reset) log.warn('--reset only deletes the embedded database folder; DATABASE_URL is left as it is');
+    if (values.reset) {
+      log.warn('--reset leaves the data of DATABASE_URL as it is; it only deletes the dev stack replication slot');
+      const slot = persistentSlotName(databaseOf(env.DATABASE_URL));
+      const admin = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
+      try {
+        if (await dropSlot(admin, slot)) log.ok(`deleted replication slot ${slot}`);
+      } finally {
+        await admin.end();
+      }
+    }
   } else {
     if (values.reset) {
       await timed(`deleted ${dataDir}`, () => fs.rm(dataDir, { recursive: true, force: true }));

@@ -22,6 +22,8 @@ export interface RealtimeService extends Service {
   ready: Promise<void>;
   /** Live sockets (for tests and benchmarks). */
   connectionCount(): number;
+  /** True while the replication stream is connected (false while Postgres restarts). */
+  streaming(): boolean;
   /** Cuts every socket without a close frame, like a network outage (chaos and contract tests). */
   dropAllConnections(): void;
 }
@@ -148,6 +150,7 @@ export function createRealtimeService(
     prefix: '/realtime/v1',
     ready,
     connectionCount: () => connections.size,
+    streaming: () => changes.streaming(),
     dropAllConnections() {
       for (const connection of connections) connection.terminate();
     },

