@@ -176,7 +176,8 @@ describe('npm run stack', () => {
         expect(await slotState()).toEqual([true]);
         first.child.kill('SIGTERM');
         await first.exited;
-        expect(await slotState()).toEqual([false]); // kept: the next run resumes from it
+        // Kept, and released once the stopped stack's server process is gone: the next run resumes from it.
+        await expect.poll(slotState, { timeout: 10_000 }).toEqual([false]);
 
         const reset = await startCli({ DATABASE_URL: url.toString() }, ['--reset']);
         await ready(reset);
