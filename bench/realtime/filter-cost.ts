@@ -1,0 +1,174 @@
+// One measurement of Postgres Changes with 200 RLS-checked subscribers, each
+// with a `depot_id=eq.<depot>` filter (and, for context, without a filter),
+// against the dev stack found at --devstack <path to packages/devstack> (this
+// checkout's by default). compare.ts runs it against two builds in turns.
+// Prints one JSON line: throughput (changes/s, end to end) and latency.
+//
+// Run: npx tsx bench/realtime/filter-cost.ts [--devstack ../other/packages/devstack] [--seconds 5]
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { SignJWT } from 'jose';
+import postgres from 'postgres';
+
+const { values: args } = parseArgs({
+  options: {
+    devstack: { type: 'string', default: path.resolve(import.meta.dirname, '../../packages/devstack') },
+    seconds: { type: 'string', default: '5' },
+    burst: { type: 'string', default: '2000' },
+  },
+});
+const SUBSCRIBERS = 200;
+const RATE = 200;
+
+type Devstack = typeof import('../../packages/devstack/src/index');
+
+class Clients {
+  private worker = new Worker(new URL('./clients-worker.mjs', import.meta.url));
+  private next = 0;
+  call<T = { ok: true }>(msg: Record<string, unknown>): Promise<T> {
+    const id = ++this.next;
+    return new Promise((resolve, reject) => {
+      const onMessage = (reply: { id: number; error?: string } & T) => {
+        if (reply.id !== id) return;
+        this.worker.off('message', onMessage);
+        if (reply.error) reject(new Error(reply.error));
+        else resolve(reply);
+      };
+      this.worker.on('message', onMessage);
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
+  stop() {
+    return this.worker.terminate();
+  }
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+async function main(): Promise<void> {
+  const devstack = (await import(pathToFileURL(path.join(args.devstack, 'src/index.ts')).href)) as Devstack;
+  const env = {
+    ...process.env,
+    DEVSTACK_REALTIME_MAX_CONCURRENT_USERS: '100000',
+    DEVSTACK_REALTIME_MAX_JOINS_PER_SECOND: '100000',
+    DEVSTACK_REALTIME_MAX_EVENTS_PER_SECOND: '100000000',
+  };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-bench-'));
+  await chmod(dir, 0o755);
+  const stack = await devstack.startStack({
+    dbPort: await devstack.freePort(),
+    dataDir: path.join(dir, 'pg'),
+    ephemeral: true,
+  });
+  const keys = await devstack.readKeys({});
+  const api = await devstack.startApi({
+    dbUrl: stack.dbUrl,
+    port: await devstack.freePort(),
+    keys,
+    env,
+    ephemeral: true, // ignored by builds that predate the option
+  });
+  // Writers commit synchronously, as on a developer's `npm run stack`.
+  const sql = postgres(stack.dbUrl, { max: 8, onnotice: () => {}, connection: { synchronous_commit: 'on' } });
+  const wsUrl = `${api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${keys.anonKey}&vsn=2.0.0`;
+  const secret = new TextEncoder().encode(keys.jwtSecret);
+  const token = (sub: string) =>
+    new SignJWT({ role: 'authenticated', aud: 'authenticated', sub, session_id: randomUUID() })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('2h')
+      .sign(secret);
+
+  const depot = randomUUID();
+  const users = Array.from({ length: SUBSCRIBERS }, () => randomUUID());
+  await sql.unsafe(`
+    create schema bench;
+    grant usage on schema bench to authenticated;
+    create table bench.members (depot_id uuid, user_id uuid, primary key (user_id, depot_id));
+    create table bench.items (id bigserial primary key, depot_id uuid not null, payload text, sent_at float8);
+    alter table bench.items enable row level security;
+    grant select on bench.members, bench.items to authenticated;
+    create policy "Members read their depot's items" on bench.items for select to authenticated
+      using (exists (select 1 from bench.members m where m.depot_id = items.depot_id and m.user_id = (select auth.uid())));
+    alter publication supabase_realtime add table bench.items;`);
+  await sql`insert into bench.members ${sql(users.map((u) => ({ depot_id: depot, user_id: u })))}`;
+  const insert = () => sql`insert into bench.items (depot_id, payload, sent_at) values (${depot}, 'x', ${Date.now()})`;
+
+  async function measure(filter: string | null) {
+    const clients = new Clients();
+    const binding = { event: 'INSERT', schema: 'bench', table: 'items', ...(filter ? { filter } : {}) };
+    await clients.call({
+      cmd: 'open',
+      url: wsUrl,
+      joins: await Promise.all(
+        users.map(async (u) => ({
+          topic: `realtime:bench-${u}`,
+          payload: { config: { postgres_changes: [binding] }, access_token: await token(u) },
+        })),
+      ),
+      mode: 'latency',
+      waitSystem: true,
+    });
+    for (let i = 0; i < 50; i++) await insert(); // warm up: plans, catalog caches
+    await clients.call({ cmd: 'waitFor', total: 50 * SUBSCRIBERS });
+
+    // Latency at a steady 200 changes/s.
+    await clients.call({ cmd: 'reset' });
+    const count = RATE * Number(args.seconds);
+    const start = performance.now();
+    for (let i = 0; i < count; i++) {
+      const wait = start + (i * 1000) / RATE - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await insert();
+    }
+    await clients.call({ cmd: 'waitFor', total: count * SUBSCRIBERS });
+    const { latencies } = await clients.call<{ latencies: number[] }>({ cmd: 'stats' });
+
+    // Throughput: a burst from 8 writers, until every subscriber has every change.
+    const rates: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      await clients.call({ cmd: 'reset' });
+      const burst = Number(args.burst);
+      let left = burst;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (left-- > 0) await insert();
+        }),
+      );
+      await clients.call({ cmd: 'waitFor', total: burst * SUBSCRIBERS });
+      rates.push(burst / ((performance.now() - t0) / 1000));
+    }
+    await clients.call({ cmd: 'close' });
+    await clients.stop();
+    return {
+      changesPerSecond: Math.max(...rates),
+      p50: pct(latencies, 50),
+      p95: pct(latencies, 95),
+      p99: pct(latencies, 99),
+    };
+  }
+
+  const filtered = await measure(`depot_id=eq.${depot}`);
+  const unfiltered = await measure(null);
+  console.log(JSON.stringify({ devstack: args.devstack, filtered, unfiltered }));
+  await sql.end();
+  await api.close();
+  await stack.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
