@@ -37,6 +37,12 @@ export const CHANGES_PUBLICATION = 'supabase_realtime';
 export const MESSAGES_PUBLICATION = 'devstack_realtime_messages';
 /** Schema holding the generated visibility functions (owned by the dev stack). */
 export const INTERNAL_SCHEMA = 'devstack_realtime';
+/**
+ * Advisory lock held while a realtime service changes the database's realtime
+ * objects (functions, publication, partitions): stacks sharing one database
+ * (tests) would otherwise collide ("tuple concurrently updated").
+ */
+export const REALTIME_DDL_LOCK = 7_316_842_002;
 
 export const MAX_REPLAY_LIMIT = 25;
 /** How long a channel joined with broadcast.replication_ready waits for the stream (Supabase: 1 min). */

@@ -4,7 +4,6 @@ import type { DevstackMetrics, RealtimeMessageType } from '../metrics';
 import type { RealtimeLimits } from './constants';
 import type { PresenceRegistry } from './extensions/presence';
 import type { TopicHub } from './hub';
-import type { PostgresChangeParams } from './messages';
 import type { Claims } from './tokens';
 
 /** A channel as the Postgres Changes extension sees it. */
@@ -17,7 +16,7 @@ export interface ChangesSubscriber {
   readonly topic: string;
 }
 
-export interface BindingWithId extends PostgresChangeParams {
+export interface BindingWithId {
   id: number;
   /** The client's map plus id, exactly as the join reply must echo it. */
   echo: Record<string, unknown>;

@@ -37,8 +37,8 @@ export function readJoinPayload(payload: unknown): JoinSettings {
     if (item === null || typeof item !== 'object') continue;
     const params = postgresChangeParamsSchema.safeParse(item);
     if (!params.success) continue;
-    const id = bindingId(item as Record<string, unknown>);
-    bindings.push({ ...params.data, id, echo: { ...(item as Record<string, unknown>), id } });
+    const id = bindingId(params.data);
+    bindings.push({ id, echo: { ...params.data, id } });
   }
   const key = config.presence?.key;
   return {

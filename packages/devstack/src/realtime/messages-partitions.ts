@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { REALTIME_DDL_LOCK } from './constants';
 
 // The daily partitions of realtime.messages, kept the way Supabase's Realtime
 // server keeps them (Realtime.Tenants.create_messages_partitions when it
@@ -49,6 +50,7 @@ export async function maintainMessagePartitions(sql: Sql, now = new Date()): Pro
     if (existing.has(name)) continue;
     try {
       await sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${REALTIME_DDL_LOCK})`;
         await tx.unsafe(
           `create table if not exists realtime.${name} partition of realtime.messages ` +
             `for values from ('${isoDate(day)}') to ('${isoDate(addDays(day, 1))}')`,
@@ -66,7 +68,10 @@ export async function maintainMessagePartitions(sql: Sql, now = new Date()): Pro
     const match = /^messages_(\d{4})_(\d\d)_(\d\d)$/.exec(name);
     if (!match || `${match[1]}-${match[2]}-${match[3]}` >= oldest) continue;
     try {
-      await sql.unsafe(`drop table if exists realtime.${name}`);
+      await sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${REALTIME_DDL_LOCK})`;
+        await tx.unsafe(`drop table if exists realtime.${name}`);
+      });
       report.dropped.push(name);
     } catch (err) {
       console.warn(`[realtime] could not drop old partition ${name}: ${(err as Error).message}`);

@@ -8,15 +8,8 @@ const bool = z
   .optional()
   .catch(undefined);
 
-export const postgresChangeParamsSchema = z
-  .object({
-    event: z.string().default('*'),
-    schema: z.string().default('public'),
-    table: z.string().optional(),
-    filter: z.string().optional(),
-    select: z.array(z.string()).optional(),
-  })
-  .passthrough();
+/** One postgres_changes binding as the client sent it: params.ts reads it as Supabase does. */
+export const postgresChangeParamsSchema = z.record(z.string(), z.unknown());
 export type PostgresChangeParams = z.infer<typeof postgresChangeParamsSchema>;
 
 export const joinPayloadSchema = z.object({

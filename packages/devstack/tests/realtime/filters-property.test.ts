@@ -8,7 +8,9 @@ import { closeClients, Inbox, realtimeClient, subscribed } from '../../src/testi
 // operator, negated or not), the rows a subscriber receives are exactly the
 // rows the same predicate selects when Postgres runs it as plain SQL.
 // Values sit where JavaScript would get them wrong: integers beyond 2^53,
-// microseconds, LIKE/regex metacharacters, commas and quotes, NULLs.
+// microseconds, LIKE/regex metacharacters, commas and quotes, NULLs; filter
+// values also come in other spellings of the same value (01, yes, upper-case
+// uuids, other time zones), which equality must still match.
 
 const sql = connect(2);
 const schema = `rt_prop_${process.pid}`;
@@ -18,7 +20,9 @@ beforeAll(async () => {
   await sql.unsafe(`
     create schema ${schema};
     grant usage on schema ${schema} to anon;
-    create table ${schema}.p (id int primary key, i int, b bigint, t text, ts timestamptz, flag boolean);
+    create type ${schema}.mood as enum ('happy', 'sad', 'ok');
+    create table ${schema}.p (id int primary key, i int, b bigint, t text, ts timestamptz, flag boolean,
+                              u uuid, d date, m ${schema}.mood);
     grant select on ${schema}.p to anon;
     alter publication supabase_realtime add table ${schema}.p;`);
 });
@@ -39,7 +43,21 @@ const DOMAIN = {
     '2024-01-01 01:00:00.000001+01',
   ],
   flag: ['true', 'false'],
+  u: ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '00000000-0000-0000-0000-000000000000'],
+  d: ['2024-01-01', '2024-02-29', 'infinity'],
+  m: ['happy', 'sad', 'ok'],
 } as const;
+/** Other spellings Postgres reads as the same values, for filter values only. */
+const SPELLINGS: Record<keyof typeof DOMAIN, string[]> = {
+  i: ['01', '+2', ' 3', '-0'],
+  b: ['09007199254740993', '+9007199254740992'],
+  t: [],
+  ts: ['2024-01-01T01:00:00+01:00', '2023-12-31 19:00:00.000001-05'],
+  flag: ['yes', 'on', '1', 'f', 'OFF'],
+  u: ['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'a0eebc999c0b4ef8bb6d6bb9bd380a11'],
+  d: ['2024-1-1', 'Feb 29 2024'],
+  m: [],
+};
 type Column = keyof typeof DOMAIN;
 const COLUMNS = Object.keys(DOMAIN) as Column[];
 const PATTERNS = ['a%', '%a%', '_', 'A%', '%\\%%', 'a_b'];
@@ -56,7 +74,7 @@ const rowArb: fc.Arbitrary<Row> = fc.record(
 );
 
 const conditionArb: fc.Arbitrary<Condition> = fc.constantFrom(...COLUMNS).chain((column) => {
-  const value = fc.constantFrom(...DOMAIN[column]);
+  const value = fc.constantFrom(...DOMAIN[column], ...SPELLINGS[column]);
   const ops: fc.Arbitrary<Omit<Condition, 'column' | 'not'>>[] = [
     fc.record({ op: fc.constantFrom('eq', 'neq', 'isdistinct'), value }),
     fc.record({

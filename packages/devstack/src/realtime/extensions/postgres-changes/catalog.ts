@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { INTERNAL_SCHEMA } from '../../constants';
+import { INTERNAL_SCHEMA, REALTIME_DDL_LOCK } from '../../constants';
 import type { JsonKind } from './values';
 
 // What the visibility check needs to know about a table and a subscriber role,
@@ -47,7 +47,6 @@ const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 export class Catalog {
   private readonly tables = new Map<number, Promise<TableInfo | null>>();
   private readonly views = new Map<string, Promise<RoleView>>();
-  private schemaReady: Promise<void> | null = null;
 
   constructor(private readonly sql: Sql) {}
 
@@ -204,13 +203,16 @@ export class Catalog {
         end loop;
         perform pg_catalog.set_config('role', null, true);
       end`;
-    this.schemaReady ??= this.sql.unsafe(`create schema if not exists ${INTERNAL_SCHEMA}`).then(() => undefined);
-    await this.schemaReady;
-    await this.sql.unsafe(`
-      create or replace function ${name}(_rt_safe boolean, _rt_claims text[], ${params})
-      returns table(_rt_subscriber int, _rt_change int)
-      language plpgsql volatile
-      as ${'$rt$'}${body}${'$rt$'}`);
+    await this.sql.begin(async (tx) => {
+      // Another stack on the same database may define the same function at the same moment.
+      await tx`select pg_advisory_xact_lock(${REALTIME_DDL_LOCK})`;
+      await tx.unsafe(`create schema if not exists ${INTERNAL_SCHEMA}`);
+      await tx.unsafe(`
+        create or replace function ${name}(_rt_safe boolean, _rt_claims text[], ${params})
+        returns table(_rt_subscriber int, _rt_change int)
+        language plpgsql volatile
+        as ${'$rt$'}${body}${'$rt$'}`);
+    });
     return name;
   }
 }

@@ -1,9 +1,12 @@
 import type { Sql } from 'postgres';
 import type { CompiledCondition } from './subscriptions';
 
-// Filter conditions evaluated in Postgres, with the column's own type, for a
-// whole batch of changes in one statement. Each distinct (condition, value)
-// pair is asked once, however many subscribers share the condition.
+// Filter conditions evaluated with the column's own type, for a whole batch of
+// changes in one statement. Each distinct (condition, value) pair is asked
+// once, however many subscribers share the condition. Two kinds need no
+// query: `is null` (is the value NULL), and equality on types whose text
+// output is one-to-one with their values (the filter value was printed by
+// Postgres at subscribe time, see CompiledCondition.canon).
 //
 // The predicate is realtime.check_equality_op's (Supabase Realtime 2.130):
 // both sides cast to the column's regtype, `in` against an array of it, `is`
@@ -47,6 +50,24 @@ function shapeOf(c: CompiledCondition): string {
   return JSON.stringify([c.type, c.op, c.negate, c.op === 'is' ? c.value : null]);
 }
 
+/**
+ * eq / neq / isdistinct / in on a type whose output is one-to-one with its
+ * values: compare the row's text with the filter value as Postgres printed it
+ * at subscribe time, with SQL's NULL rules (a NULL comparison never matches;
+ * `not in` a list holding NULL never matches either).
+ */
+function canonicalMatch(c: CompiledCondition, value: string | null): boolean {
+  if (c.op === 'isdistinct') return c.negate ? value === c.canon : value !== c.canon;
+  if (value === null) return false;
+  if (c.op === 'in') {
+    const list = c.canon as Array<string | null>;
+    if (list.includes(value)) return !c.negate;
+    return c.negate && !list.includes(null);
+  }
+  const equal = value === c.canon;
+  return (c.op === 'eq') !== c.negate ? equal : !equal;
+}
+
 interface Group {
   predicate: string;
   values: Array<string | null>;
@@ -71,6 +92,9 @@ export class FilterBatch {
   request(condition: CompiledCondition, image: ReadonlyMap<string, string | null>): FilterTicket {
     if (!image.has(condition.column)) return false;
     const value = image.get(condition.column) ?? null;
+    if (condition.canon !== null) return canonicalMatch(condition, value);
+    if (condition.op === 'is' && condition.value === 'null' && !condition.rowtype)
+      return (value === null) !== condition.negate;
     const shape = shapeOf(condition);
     let group = this.groups.get(shape);
     if (!group) {

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import type { DevstackMetrics } from '../../../metrics';
+import { REALTIME_DDL_LOCK } from '../../constants';
 import type { BindingWithId, ChangesSubscriber, PostgresChangesApi, SubscribeResult } from '../../context';
 import { processBatch, type PipelineContext, type StoredBroadcast } from './batch';
 import { Catalog } from './catalog';
@@ -60,8 +61,11 @@ export class PostgresChanges implements PostgresChangesApi {
 
   start(): Promise<void> {
     this.started ??= (async () => {
-      await ensureMessagesPublication(this.options.sql);
-      await ensureFilterCheck(this.options.sql);
+      await this.options.sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${REALTIME_DDL_LOCK})`;
+        await ensureMessagesPublication(tx);
+        await ensureFilterCheck(tx);
+      });
       this.replication = startReplication(
         this.options.dbUrl,
         this.options.sql,

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type Sql, type TransactionSql } from 'postgres';
 import { CHANGES_PUBLICATION, MESSAGES_PUBLICATION } from '../../constants';
 import { decodePgoutput, type Relation, type TupleValue } from './pgoutput';
 import { createSlot, dropSlot, formatLsn, parseLsn, readSlot } from './slot';
@@ -70,7 +70,7 @@ const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 export class SlotInUseError extends Error {}
 
 /** Creates the dev stack's publication for realtime.messages (partitioned: published as the root). */
-export async function ensureMessagesPublication(sql: Sql): Promise<void> {
+export async function ensureMessagesPublication(sql: Sql | TransactionSql): Promise<void> {
   await sql.unsafe(`
     do $$
     begin

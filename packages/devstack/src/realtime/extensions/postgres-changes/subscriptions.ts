@@ -1,4 +1,4 @@
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import { CHANGES_PUBLICATION, INTERNAL_SCHEMA } from '../../constants';
 import type { BindingWithId, ChangesSubscriber } from '../../context';
 import { describeParams, parseSubscriptionParams, type ActionFilter } from './params';
@@ -13,10 +13,21 @@ import type { FilterCondition } from './filters';
 // that exist for the type, regular expressions that compile). The errors are
 // Supabase's own texts.
 
-/** A filter condition bound to one table: filter-batch.ts evaluates it in SQL. */
+/** A filter condition bound to one table: filter-batch.ts evaluates it. */
 export interface CompiledCondition extends FilterCondition {
   /** atttypid::regtype of the column (realtime.check_equality_op casts both sides to it). */
   type: string;
+  /**
+   * For eq / neq / isdistinct / in on a type whose text output is one-to-one
+   * with its values (integers, oid, uuid, bool, text, varchar, name, date,
+   * timestamp, timestamptz, enums): the filter value as Postgres outputs it
+   * (for `in`, each element; null for NULL elements). Two values of such a
+   * type are equal exactly when their outputs are, so the comparison needs
+   * no query. Otherwise null: evaluated in SQL.
+   */
+  canon: string | Array<string | null> | null;
+  /** The column is of a row type (IS NULL then means "all fields NULL"). */
+  rowtype: boolean;
   /** Same condition → same key, across subscribers (evaluated once per row image). */
   key: string;
 }
@@ -33,14 +44,16 @@ const FILTER_CHECK = `${INTERNAL_SCHEMA}.check_filters`;
 
 /**
  * Creates the dev stack's copy of subscription_check_filters: raises the same
- * exceptions for the same mistakes, and returns each filter column's type.
+ * exceptions for the same mistakes, and returns per filter the column's type
+ * and, where equality can be read off Postgres' own text output (see
+ * CANONICAL_TYPES below), the value as that output: `canon`.
  */
-export async function ensureFilterCheck(sql: Sql): Promise<void> {
+export async function ensureFilterCheck(sql: Sql | TransactionSql): Promise<void> {
   await sql.unsafe(`create schema if not exists ${INTERNAL_SCHEMA}`);
   await sql.unsafe(`
     create or replace function ${FILTER_CHECK}(
       entity regclass, role_name text, columns text[], ops text[], vals text[], selected text[]
-    ) returns text[]
+    ) returns jsonb
     language plpgsql volatile
     as $fn$
     declare
@@ -50,9 +63,12 @@ export async function ensureFilterCheck(sql: Sql): Promise<void> {
           and pg_catalog.has_column_privilege(role_name, a.attrelid, a.attnum, 'SELECT');
       col_type regtype;
       in_val jsonb;
-      types text[] = '{}'::text[];
+      result jsonb = '[]'::jsonb;
+      canon jsonb;
       selected_col text;
     begin
+      -- Canonical values in the output format of the replication stream's row images.
+      perform pg_catalog.set_config('DateStyle', 'ISO', true);
       for i in 1 .. coalesce(pg_catalog.array_length(columns, 1), 0) loop
         if not columns[i] = any(col_names) then
           raise exception 'invalid column for filter %', columns[i];
@@ -95,14 +111,34 @@ export async function ensureFilterCheck(sql: Sql): Promise<void> {
           -- realtime.cast: the value must be a valid input of the column's type (bytea is taken as is)
           execute pg_catalog.format('select pg_catalog.to_jsonb(%L::%s)', vals[i], col_type::text);
         end if;
-        types = types || col_type::text;
+        canon = null;
+        if ops[i] in ('eq', 'neq', 'isdistinct', 'in')
+           and (col_type in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'oid'::regtype, 'uuid'::regtype,
+                             'bool'::regtype, 'text'::regtype, 'varchar'::regtype, 'name'::regtype, 'date'::regtype,
+                             'timestamp'::regtype, 'timestamptz'::regtype)
+                or (select t.typtype = 'e' from pg_catalog.pg_type t where t.oid = col_type)) then
+          if ops[i] = 'in' then
+            execute pg_catalog.format(
+              'select pg_catalog.to_jsonb(array(select pg_catalog.format(''%%s'', e) from pg_catalog.unnest(%L::%s) e))',
+              vals[i], col_type::text || '[]') into canon;
+          else
+            execute pg_catalog.format('select pg_catalog.to_jsonb(pg_catalog.format(''%%s'', %L::%s))', vals[i], col_type::text)
+              into canon;
+          end if;
+        end if;
+        result = result || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+          'type', col_type::text, 'canon', canon,
+          -- a row type IS NULL when all its fields are: only SQL can say
+          'rowtype', (select t.typrelid <> 0 from pg_catalog.pg_type t
+                      where t.oid = coalesce((select nullif(d.typbasetype, 0) from pg_catalog.pg_type d
+                                              where d.oid = col_type), col_type))));
       end loop;
       foreach selected_col in array coalesce(selected, '{}'::text[]) loop
         if not selected_col = any(col_names) then
           raise exception 'invalid column for select %', selected_col;
         end if;
       end loop;
-      return types;
+      return result;
     end
     $fn$`);
 }
@@ -163,10 +199,10 @@ export async function compileBindings(
     const entities = new Map<number, CompiledCondition[]>();
     for (const { oid } of tables) {
       const { conditions } = params;
-      let types: string[];
+      let checked: Array<{ type: string; canon: CompiledCondition['canon']; rowtype: boolean }>;
       try {
-        const [row] = await sql.unsafe<{ types: string[] }[]>(
-          `select ${FILTER_CHECK}($1::oid::regclass, $2::text, $3::text[], $4::text[], $5::text[], $6::text[]) as types`,
+        const [row] = await sql.unsafe<{ checked: typeof checked }[]>(
+          `select ${FILTER_CHECK}($1::oid::regclass, $2::text, $3::text[], $4::text[], $5::text[], $6::text[]) as checked`,
           [
             oid,
             subscriber.claims.role,
@@ -176,7 +212,7 @@ export async function compileBindings(
             params.select,
           ] as never[],
         );
-        types = row.types;
+        checked = row.checked;
       } catch (err) {
         return {
           ok: false,
@@ -187,8 +223,10 @@ export async function compileBindings(
         oid,
         conditions.map((c, i) => ({
           ...c,
-          type: types[i],
-          key: JSON.stringify([oid, c.column, types[i], c.op, c.value, c.negate]),
+          type: checked[i].type,
+          canon: checked[i].canon,
+          rowtype: checked[i].rowtype,
+          key: JSON.stringify([oid, c.column, checked[i].type, c.op, c.value, c.negate]),
         })),
       );
     }
