@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { RealtimeMessageType } from '../metrics';
-import { EVENTS, REPLICATION_READY_TIMEOUT_MS, TOPIC_PREFIX, type Vsn } from './constants';
+import { EVENTS, TOPIC_PREFIX, type Vsn } from './constants';
 import { MissingPartitionError, readPolicies, type ChannelPolicies } from './extensions/authorization';
 import { handleBroadcastPush } from './extensions/broadcast';
 import type { PresenceDiff } from './extensions/presence';
 import { handlePresencePush, sendPresenceDiff } from './extensions/presence-handler';
+import { sendReplay } from './extensions/replay';
+import { notifyReplicationReady } from './extensions/replication-ready';
 import { TopicHub } from './hub';
 import { readJoinPayload, replayMessages, type JoinSettings } from './join';
 import { accessTokenPushSchema } from './messages';
-import { encodeBroadcast, type BroadcastMessage, type BroadcastPush, type Frame } from './serializer';
+import type { BroadcastMessage, BroadcastPush, Frame } from './serializer';
 import { expiredMessage, verifyChannelToken, type Claims } from './tokens';
 import type { ChannelConnection, JoinedChannel } from './types';
 
@@ -27,7 +29,7 @@ export class Channel implements JoinedChannel {
   presenceCalls: number[] = [];
   replayedIds = new Set<string>();
   private tokenTimer: NodeJS.Timeout | null = null;
-  private replicationTimer: NodeJS.Timeout | null = null;
+  private stopReplicationWait: (() => void) | null = null;
   private joined = false;
   private disposed = false;
 
@@ -141,46 +143,10 @@ export class Channel implements JoinedChannel {
   private afterJoin(replay: Awaited<ReturnType<typeof replayMessages>>): void {
     if (this.presenceEnabled && this.canReadPresence())
       this.push(EVENTS.presenceState, this.ctx.presence.state(this.key));
-    for (const message of replay) {
-      const meta = { replayed: true, id: message.id };
-      if (message.binary_payload) {
-        // Bytes go out as a binary frame; 1.0.0 clients cannot represent them and get nothing.
-        const frame = encodeBroadcast(this.vsn, this.topic, {
-          event: message.event ?? '',
-          body: { kind: 'binary', bytes: message.binary_payload },
-          meta,
-          binaryFrame: true,
-        });
-        if (frame) this.sendRaw(frame, 'broadcast');
-        continue;
-      }
-      this.push(EVENTS.broadcast, { type: 'broadcast', event: message.event, payload: message.payload, meta });
-    }
+    sendReplay(this, replay);
     if (this.settings.bindings.length > 0) void this.subscribePostgres(this.settings.waitForPostgres);
-    if (this.settings.replicationReady) this.notifyReplicationReady(Date.now() + REPLICATION_READY_TIMEOUT_MS);
-  }
-
-  /**
-   * broadcast.replication_ready: a system message once the change stream is
-   * live (checked every 500 ms, like Supabase); shut down if it is not within a minute.
-   */
-  private notifyReplicationReady(deadline: number): void {
-    if (this.disposed) return;
-    if (this.ctx.changes.streaming()) {
-      this.push(EVENTS.system, {
-        extension: 'system',
-        status: 'ok',
-        message: 'Replication connection established',
-        channel: this.subTopic,
-      });
-      return;
-    }
-    if (Date.now() >= deadline) {
-      this.shutdown('Replication connection was not established in time');
-      return;
-    }
-    this.replicationTimer = setTimeout(() => this.notifyReplicationReady(deadline), 500);
-    this.replicationTimer.unref();
+    if (this.settings.replicationReady)
+      this.stopReplicationWait = notifyReplicationReady(this, () => this.ctx.changes.streaming());
   }
 
   canReadPresence(): boolean {
@@ -317,7 +283,7 @@ export class Channel implements JoinedChannel {
     if (this.disposed) return;
     this.disposed = true;
     if (this.tokenTimer) clearTimeout(this.tokenTimer);
-    if (this.replicationTimer) clearTimeout(this.replicationTimer);
+    this.stopReplicationWait?.();
     if (this.joined) {
       this.ctx.hub.remove(this);
       this.ctx.changes.unsubscribe(this);

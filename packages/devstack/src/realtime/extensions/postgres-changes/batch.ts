@@ -5,7 +5,7 @@ import type { ChangesSubscriber } from '../../context';
 import type { Catalog, RoleView, TableInfo } from './catalog';
 import { FilterBatch, type FilterTicket } from './filter-batch';
 import { changeData, errorData, RenderedImages, type PayloadInput } from './payload';
-import type { Image, RowChange, Transaction } from './replication';
+import type { Image, RowChange, Transaction } from './row-images';
 import type { CompiledBinding } from './subscriptions';
 import { ValueBatch } from './values';
 import { VisibilityBatch, type Ticket } from './visibility';

@@ -4,7 +4,9 @@ import { REALTIME_DDL_LOCK } from '../../constants';
 import type { BindingWithId, ChangesSubscriber, PostgresChangesApi, SubscribeResult } from '../../context';
 import { processBatch, type PipelineContext, type StoredBroadcast } from './batch';
 import { Catalog } from './catalog';
-import { ensureMessagesPublication, startReplication, type ReplicationStream, type Transaction } from './replication';
+import { ensureMessagesPublication } from './publication';
+import { startReplication, type ReplicationStream } from './replication';
+import type { Transaction } from './row-images';
 import { compileBindings, ensureFilterCheck, type CompiledBinding } from './subscriptions';
 
 export type { StoredBroadcast } from './batch';

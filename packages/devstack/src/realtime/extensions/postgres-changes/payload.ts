@@ -1,6 +1,6 @@
 import { TRUNCATED_VALUE_BYTES } from '../../constants';
 import type { RoleView, TableInfo } from './catalog';
-import type { Image, RowChange } from './replication';
+import type { Image, RowChange } from './row-images';
 import { encodeJsonText, type ValueBatch, type ValueTicket } from './values';
 
 // The `data` of a postgres_changes event, as WALRUS (realtime.apply_rls)

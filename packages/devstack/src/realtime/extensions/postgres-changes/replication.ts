@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
-import postgres, { type Sql, type TransactionSql } from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import { CHANGES_PUBLICATION, MESSAGES_PUBLICATION } from '../../constants';
-import { decodePgoutput, type Relation, type TupleValue } from './pgoutput';
+import { decodePgoutput, type Relation } from './pgoutput';
+import { toImage, type Transaction } from './row-images';
 import { createSlot, dropSlot, formatLsn, parseLsn, readSlot } from './slot';
 
 // One logical replication stream (pgoutput) over both publications: the
@@ -14,24 +15,6 @@ import { createSlot, dropSlot, formatLsn, parseLsn, readSlot } from './slot';
 // delivered transaction: nothing committed in between is missed, nothing
 // delivered is sent twice. When idle, the server's keepalive position is
 // confirmed so the slot does not hold WAL back.
-
-/** A row image: column name → text value (null = SQL NULL); absent columns were not sent. */
-export type Image = Map<string, string | null>;
-
-export interface RowChange {
-  relation: Relation;
-  type: 'INSERT' | 'UPDATE' | 'DELETE';
-  newImage: Image | null;
-  /** The old row: every column with REPLICA IDENTITY FULL, else the key columns only. */
-  oldImage: Image | null;
-}
-
-export interface Transaction {
-  commitTime: Date;
-  /** End of the commit record: confirming it means "delivered up to here". */
-  lsn: bigint;
-  changes: RowChange[];
-}
 
 export interface ReplicationHandlers {
   /** A committed transaction; confirm(tx.lsn) once it is delivered. */
@@ -68,43 +51,6 @@ const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 
 /** Thrown at start-up when another process streams from the slot (another stack on this database). */
 export class SlotInUseError extends Error {}
-
-/** Creates the dev stack's publication for realtime.messages (partitioned: published as the root). */
-export async function ensureMessagesPublication(sql: Sql | TransactionSql): Promise<void> {
-  await sql.unsafe(`
-    do $$
-    begin
-      if not exists (select 1 from pg_publication where pubname = '${MESSAGES_PUBLICATION}') then
-        create publication ${MESSAGES_PUBLICATION} for table realtime.messages
-          with (publish = 'insert', publish_via_partition_root = true);
-      else
-        alter publication ${MESSAGES_PUBLICATION} set (publish = 'insert', publish_via_partition_root = true);
-        if not exists (select 1 from pg_publication_rel pr join pg_publication p on p.oid = pr.prpubid
-                       where p.pubname = '${MESSAGES_PUBLICATION}' and pr.prrelid = 'realtime.messages'::regclass) then
-          alter publication ${MESSAGES_PUBLICATION} set table realtime.messages;
-        end if;
-      end if;
-    end
-    $$`);
-}
-
-function toImage(
-  relation: Relation,
-  tuple: TupleValue[] | null,
-  keyOnly: boolean,
-  fallback?: Image | null,
-): Image | null {
-  if (!tuple) return null;
-  const out: Image = new Map();
-  relation.columns.forEach((column, i) => {
-    if (keyOnly && !column.isKey) return;
-    const value = tuple[i];
-    // undefined: an unchanged TOASTed value, not sent; take it from the old row when there is one.
-    if (value !== undefined) out.set(column.name, value);
-    else if (fallback?.has(column.name)) out.set(column.name, fallback.get(column.name) ?? null);
-  });
-  return out;
-}
 
 /** Streams committed changes from the slot; reconnects (and resumes) until closed. */
 export function startReplication(
