@@ -23,6 +23,8 @@ if (!args.base) {
 
 interface Figures {
   changesPerSecond: number;
+  stackCpuMsPerChange: number;
+  postgresCpuMsPerChange: number;
   p50: number;
   p95: number;
   p99: number;
@@ -57,7 +59,8 @@ for (let round = 1; round <= Number(args.rounds); round++) {
     const result = JSON.parse(line) as Result;
     results[name].push(result);
     console.log(
-      `round ${round} ${name.padEnd(4)}: filtered ${result.filtered.changesPerSecond.toFixed(0)} changes/s ` +
+      `round ${round} ${name.padEnd(4)}: filtered ${result.filtered.changesPerSecond.toFixed(0)} changes/s, ` +
+        `${(result.filtered.stackCpuMsPerChange + result.filtered.postgresCpuMsPerChange).toFixed(2)} CPU ms/change ` +
         `(p50 ${result.filtered.p50} ms, p99 ${result.filtered.p99} ms), unfiltered ${result.unfiltered.changesPerSecond.toFixed(0)} changes/s`,
     );
   }
@@ -69,22 +72,30 @@ const median = (xs: number[]) => {
 };
 const summary = (name: keyof typeof builds, kind: keyof Result) => ({
   throughput: median(results[name].map((r) => r[kind].changesPerSecond)),
+  stackCpu: median(results[name].map((r) => r[kind].stackCpuMsPerChange)),
+  postgresCpu: median(results[name].map((r) => r[kind].postgresCpuMsPerChange)),
   p50: median(results[name].map((r) => r[kind].p50)),
   p95: median(results[name].map((r) => r[kind].p95)),
   p99: median(results[name].map((r) => r[kind].p99)),
 });
 console.log(
-  '\n| build | subscribers | filter | changes/s (median) | p50 ms | p95 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|',
+  '\n| build | subscribers | filter | changes/s (median) | CPU ms per change: stack + Postgres | p50 ms | p95 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|',
 );
 for (const kind of ['filtered', 'unfiltered'] as const)
   for (const name of ['base', 'this'] as const) {
     const s = summary(name, kind);
     console.log(
-      `| ${name} | 200 | ${kind === 'filtered' ? 'depot_id=eq.…' : 'none'} | ${s.throughput.toFixed(0)} | ${s.p50} | ${s.p95} | ${s.p99} |`,
+      `| ${name} | 200 | ${kind === 'filtered' ? 'depot_id=eq.…' : 'none'} | ${s.throughput.toFixed(0)} | ${s.stackCpu.toFixed(2)} + ${s.postgresCpu.toFixed(2)} = ${(s.stackCpu + s.postgresCpu).toFixed(2)} | ${s.p50} | ${s.p95} | ${s.p99} |`,
     );
   }
 const ratio = summary('this', 'filtered').throughput / summary('base', 'filtered').throughput;
 const unfilteredRatio = summary('this', 'unfiltered').throughput / summary('base', 'unfiltered').throughput;
+const cpu = (name: keyof typeof builds, kind: keyof Result) =>
+  summary(name, kind).stackCpu + summary(name, kind).postgresCpu;
+// With the cores to itself, throughput is bounded by CPU per change: its inverse ratio predicts the throughput ratio.
+const cpuRatio = cpu('base', 'filtered') / cpu('this', 'filtered');
 console.log(
-  `\nfiltered throughput, this ÷ base: ${ratio.toFixed(3)} (goal ≥ 0.90: ${ratio >= 0.9 ? 'met' : 'MISSED'}); unfiltered: ${unfilteredRatio.toFixed(3)}`,
+  `\nfiltered throughput, this ÷ base: ${ratio.toFixed(3)} measured, ${cpuRatio.toFixed(3)} from CPU per change ` +
+    `(goal ≥ 0.90: ${Math.min(ratio, cpuRatio) >= 0.9 ? 'met' : ratio >= 0.9 || cpuRatio >= 0.9 ? 'met on one measure' : 'MISSED'}); ` +
+    `unfiltered: ${unfilteredRatio.toFixed(3)} measured, ${(cpu('base', 'unfiltered') / cpu('this', 'unfiltered')).toFixed(3)} from CPU`,
 );

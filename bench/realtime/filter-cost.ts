@@ -2,11 +2,13 @@
 // with a `depot_id=eq.<depot>` filter (and, for context, without a filter),
 // against the dev stack found at --devstack <path to packages/devstack> (this
 // checkout's by default). compare.ts runs it against two builds in turns.
-// Prints one JSON line: throughput (changes/s, end to end) and latency.
+// Prints one JSON line: throughput (changes/s, end to end), latency, and the
+// CPU the burst cost (the stack's main thread and every Postgres process, per
+// change), which shared, busy cores distort far less than wall-clock figures.
 //
 // Run: npx tsx bench/realtime/filter-cost.ts [--devstack ../other/packages/devstack] [--seconds 5]
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,6 +50,31 @@ class Clients {
   }
 }
 
+/** utime + stime (+ reaped children's, when `children`) of a process or thread, in ms (/proc, 100 ticks/s). */
+async function cpuMs(statPath: string, children = false): Promise<number> {
+  const stat = await readFile(statPath, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17 (1-based).
+  const at = (n: number) => Number(fields[n - 3] ?? 0);
+  return (at(14) + at(15) + (children ? at(16) + at(17) : 0)) * 10;
+}
+
+/** CPU of the whole Postgres cluster: the postmaster, its live children, and the children it reaped. */
+async function postgresCpuMs(dataDir: string): Promise<number> {
+  const postmaster = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  let total = await cpuMs(`/proc/${postmaster}/stat`, true);
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === postmaster) total += await cpuMs(`/proc/${entry}/stat`);
+  }
+  return total;
+}
+
+/** The stack's own work: this process's main thread (the clients run in a worker thread). */
+const stackCpuMs = () => cpuMs(`/proc/${process.pid}/task/${process.pid}/stat`);
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
@@ -63,11 +90,8 @@ async function main(): Promise<void> {
   };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-bench-'));
   await chmod(dir, 0o755);
-  const stack = await devstack.startStack({
-    dbPort: await devstack.freePort(),
-    dataDir: path.join(dir, 'pg'),
-    ephemeral: true,
-  });
+  const dataDir = path.join(dir, 'pg');
+  const stack = await devstack.startStack({ dbPort: await devstack.freePort(), dataDir, ephemeral: true });
   const keys = await devstack.readKeys({});
   const api = await devstack.startApi({
     dbUrl: stack.dbUrl,
@@ -133,10 +157,12 @@ async function main(): Promise<void> {
 
     // Throughput: a burst from 8 writers, until every subscriber has every change.
     const rates: number[] = [];
+    const cpu: Array<{ stack: number; postgres: number }> = [];
     for (let round = 0; round < 2; round++) {
       await clients.call({ cmd: 'reset' });
       const burst = Number(args.burst);
       let left = burst;
+      const [stack0, pg0] = [await stackCpuMs(), await postgresCpuMs(dataDir)];
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: 8 }, async () => {
@@ -145,11 +171,19 @@ async function main(): Promise<void> {
       );
       await clients.call({ cmd: 'waitFor', total: burst * SUBSCRIBERS });
       rates.push(burst / ((performance.now() - t0) / 1000));
+      cpu.push({
+        stack: ((await stackCpuMs()) - stack0) / burst,
+        postgres: ((await postgresCpuMs(dataDir)) - pg0) / burst,
+      });
     }
+    const cheapest = cpu.reduce((a, b) => (a.stack + a.postgres <= b.stack + b.postgres ? a : b));
     await clients.call({ cmd: 'close' });
     await clients.stop();
     return {
       changesPerSecond: Math.max(...rates),
+      /** CPU ms per change during the burst (the cheaper of the two bursts). */
+      stackCpuMsPerChange: cheapest.stack,
+      postgresCpuMsPerChange: cheapest.postgres,
       p50: pct(latencies, 50),
       p95: pct(latencies, 95),
       p99: pct(latencies, 99),

@@ -39,10 +39,14 @@ export interface PipelineContext {
   metrics: Pick<DevstackMetrics, 'rlsCheckSeconds' | 'replicationLagSeconds'>;
 }
 
+/** A binding that matches a change's table and event; its filter tickets decide the rest. */
 interface Candidate {
+  subscriber: ChangesSubscriber;
   binding: CompiledBinding;
-  tickets: FilterTicket[];
+  tickets: readonly FilterTicket[];
 }
+
+const NO_TICKETS: readonly FilterTicket[] = [];
 
 interface Delivery {
   subscriber: ChangesSubscriber;
@@ -55,7 +59,8 @@ interface Delivery {
 
 interface PlannedChange {
   input: PayloadInput;
-  candidates: Map<ChangesSubscriber, Candidate[]>;
+  /** In subscriber order: the candidates of one subscriber are adjacent. */
+  candidates: Candidate[];
   deliveries: Delivery[];
 }
 
@@ -94,57 +99,76 @@ async function plan(
   values: ValueBatch,
 ): Promise<PlannedChange | null> {
   const { newImage, oldImage } = change;
-  const candidates = new Map<ChangesSubscriber, Candidate[]>();
+  // WALRUS: the new row must pass; a DELETE passes on its old row image.
+  const image: Image = (change.type === 'DELETE' ? oldImage : newImage) ?? new Map();
+  const candidates: Candidate[] = [];
   for (const [subscriber, bindings] of ctx.subscriptions) {
     for (const binding of bindings) {
       if (binding.action !== '*' && binding.action !== change.type) continue;
       const conditions = binding.entities.get(table.relid);
       if (!conditions) continue;
-      // WALRUS: the new row must pass; a DELETE passes on its old row image.
-      const image: Image = (change.type === 'DELETE' ? oldImage : newImage) ?? new Map();
-      const tickets = conditions.map((c) => filters.request(c, image));
-      let list = candidates.get(subscriber);
-      if (!list) candidates.set(subscriber, (list = []));
-      list.push({ binding, tickets });
+      const tickets = conditions.length === 0 ? NO_TICKETS : conditions.map((c) => filters.request(c, image));
+      candidates.push({ subscriber, binding, tickets });
     }
   }
-  if (candidates.size === 0) return null;
+  if (candidates.length === 0) return null;
   const rendered = new RenderedImages(table, values);
   rendered.prepare(newImage);
   rendered.prepare(oldImage);
   return { input: { change, table, commitTimestamp, newImage, oldImage, rendered }, candidates, deliveries: [] };
 }
 
+const passes = (c: Candidate) => c.tickets === NO_TICKETS || c.tickets.every((t) => FilterBatch.passes(t));
+const sameSelect = (a: string[] | null, b: string[] | null) =>
+  a === b || (!!a && !!b && a.length === b.length && a.every((x, i) => x === b[i]));
+
+/** The claims as request.jwt.claims text, once per claims object (a token refresh makes a new one). */
+const claimsText = new WeakMap<object, string>();
+function claimsJson(subscriber: ChangesSubscriber): string {
+  let text = claimsText.get(subscriber.claims);
+  if (text === undefined) claimsText.set(subscriber.claims, (text = JSON.stringify(subscriber.claims)));
+  return text;
+}
+
 /** After the filters ran: one delivery per subscriber and column selection, with its RLS ticket. */
-async function decide(ctx: PipelineContext, planned: PlannedChange, visibility: VisibilityBatch): Promise<void> {
+async function decide(
+  ctx: PipelineContext,
+  planned: PlannedChange,
+  visibility: VisibilityBatch,
+  views: Map<string, RoleView | null>,
+): Promise<void> {
   const { change, table, newImage } = planned.input;
-  for (const [subscriber, candidates] of planned.candidates) {
-    const bySelect = new Map<string, { select: string[] | null; ids: number[] }>();
-    for (const { binding, tickets } of candidates) {
-      if (!tickets.every((t) => FilterBatch.passes(t))) continue;
-      const key = JSON.stringify(binding.select);
-      let group = bySelect.get(key);
-      if (!group) bySelect.set(key, (group = { select: binding.select, ids: [] }));
-      if (!group.ids.includes(binding.id)) group.ids.push(binding.id);
+  const pks = table.columns.filter((c) => c.isPk);
+  const { candidates } = planned;
+  for (let i = 0; i < candidates.length;) {
+    const subscriber = candidates[i].subscriber;
+    // Usually one binding matches; several of one channel share a message per column selection.
+    const groups: Array<{ select: string[] | null; ids: number[] }> = [];
+    for (; i < candidates.length && candidates[i].subscriber === subscriber; i++) {
+      const candidate = candidates[i];
+      if (!passes(candidate)) continue;
+      const { select, id } = candidate.binding;
+      const group = groups.find((g) => sameSelect(g.select, select));
+      if (!group) groups.push({ select, ids: [id] });
+      else if (!group.ids.includes(id)) group.ids.push(id);
     }
-    if (bySelect.size === 0) continue;
-    let view: RoleView;
-    try {
-      view = await ctx.catalog.view(table, subscriber.claims.role);
-    } catch {
-      continue; // unknown role: nothing is visible to it
+    if (groups.length === 0) continue;
+    const role = subscriber.claims.role;
+    let view = views.get(role);
+    if (view === undefined) {
+      view = await ctx.catalog.view(table, role).catch(() => null); // unknown role: nothing is visible to it
+      views.set(role, view);
     }
-    const pks = table.columns.filter((c) => c.isPk);
+    if (!view) continue;
     let error: string | null = null;
     if (change.type !== 'DELETE' && pks.length === 0) error = 'Error 400: Bad Request, no primary key';
     else if (change.type !== 'DELETE' && !pks.every((c) => view.selectable.has(c.name)))
       error = 'Error 401: Unauthorized';
     const ticket =
       !error && change.type !== 'DELETE' && !view.unrestricted && newImage
-        ? visibility.request(table, view, JSON.stringify(subscriber.claims), newImage)
+        ? visibility.request(table, view, claimsJson(subscriber), newImage)
         : null;
-    for (const { select, ids } of bySelect.values())
-      planned.deliveries.push({ subscriber, ids, select, view, error, ticket });
+    for (const { select, ids } of groups) planned.deliveries.push({ subscriber, ids, select, view, error, ticket });
   }
 }
 
@@ -152,7 +176,7 @@ function deliver(ctx: PipelineContext, planned: PlannedChange): void {
   const dataCache = new Map<string, string>();
   for (const d of planned.deliveries) {
     if (d.ticket && !VisibilityBatch.visible(d.ticket)) continue;
-    const cacheKey = JSON.stringify([d.subscriber.claims.role, d.select, d.error]);
+    const cacheKey = `${d.subscriber.claims.role}\u0000${d.select ? d.select.join('\u0000') : '*'}\u0000${d.error ?? ''}`;
     let data = dataCache.get(cacheKey);
     if (data === undefined) {
       data = d.error
@@ -194,7 +218,14 @@ export async function processBatch(ctx: PipelineContext, batch: Transaction[]): 
   }
   await Promise.all([filters.run(ctx.sql), values.run(ctx.sql)]);
   const visibility = new VisibilityBatch();
-  for (const step of steps) if ('candidates' in step) await decide(ctx, step, visibility);
+  const views = new Map<number, Map<string, RoleView | null>>();
+  for (const step of steps) {
+    if (!('candidates' in step)) continue;
+    const relid = step.input.table.relid;
+    let byRole = views.get(relid);
+    if (!byRole) views.set(relid, (byRole = new Map()));
+    await decide(ctx, step, visibility, byRole);
+  }
   const endCheck = visibility.size > 0 ? ctx.metrics.rlsCheckSeconds.startTimer() : null;
   await visibility.run(ctx.sql);
   endCheck?.();

@@ -28,8 +28,12 @@ interface Group {
   claimIndex: Map<string, number>;
   images: Array<Map<string, string | null>>;
   imageIndex: Map<object, number>;
-  visible: Set<string>;
+  /** (subscriber, change) pairs that passed, as pairKey numbers. */
+  visible: Set<number>;
 }
+
+/** One number per (claims index, image index), both 1-based and below 2^26. */
+const pairKey = (claim: number, image: number) => claim * 67_108_864 + image;
 
 export interface Ticket {
   group: Group;
@@ -73,7 +77,7 @@ export class VisibilityBatch {
   }
 
   static visible(ticket: Ticket): boolean {
-    return ticket.group.visible.has(`${ticket.claim + 1}:${ticket.image + 1}`);
+    return ticket.group.visible.has(pairKey(ticket.claim + 1, ticket.image + 1));
   }
 
   /** Runs every check of the batch in one statement; on an error, once more in safe mode. */
@@ -103,6 +107,6 @@ export class VisibilityBatch {
       parts.push(`select ${g} as g, _rt_subscriber as s, _rt_change as c from ${group.fn}(${args.join(', ')})`);
     });
     const rows = await sql.unsafe<{ g: number; s: number; c: number }[]>(parts.join(' union all '), params as never[]);
-    for (const row of rows) groups[row.g].visible.add(`${row.s}:${row.c}`);
+    for (const row of rows) groups[row.g].visible.add(pairKey(row.s, row.c));
   }
 }
