@@ -139,7 +139,7 @@ describe.sequential('chaos: restart Postgres with no later writes (supabase)', (
     api = await startApi({
       dbUrl: pg.dbUrl,
       port: await freePort(),
-      keys: await readKeys({}),
+      keys: await readTestKeys(),
       env: { ...process.env, DEVSTACK_REALTIME_REPLICATION_RETRY_MS: String(RETRY_MS) },
       logSink: () => {},
       ephemeral: true,

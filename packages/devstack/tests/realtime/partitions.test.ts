@@ -1,12 +1,18 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, expect, inject, test } from 'vitest';
 import { startApi } from '../../src/api';
-import { readKeys } from '../../src/keys';
 import { bootstrap } from '../../src/migrate';
 import { freePort } from '../../src/postgres';
 import { maintainMessagePartitions } from '../../src/realtime/messages-partitions';
 import { connect } from '../support/fixture';
-import { closeClients, mintToken, realtimeClient, subscribeFailure, subscribed } from '../../src/testing/realtime';
+import {
+  closeClients,
+  stack,
+  mintToken,
+  realtimeClient,
+  subscribeFailure,
+  subscribed,
+} from '../../src/testing/realtime';
 
 // realtime.messages partitioned by day as on Supabase; partitions kept from
 // yesterday to three days ahead, days older than 72 h dropped; and without a
@@ -99,7 +105,7 @@ test('a private join with no partition for today fails with MissingPartition, an
   const api = await startApi({
     dbUrl: url,
     port: await freePort(),
-    keys: await readKeys({}),
+    keys: stack().keys, // the main test stack's, so minted tokens work here too
     env: process.env,
     ephemeral: true,
   });

@@ -1,11 +1,10 @@
 import postgres, { type Sql } from 'postgres';
 import { afterAll, expect, inject, test } from 'vitest';
 import { startApi, type RunningApi } from '../../src/api';
-import { readKeys } from '../../src/keys';
 import { bootstrap } from '../../src/migrate';
 import { freePort } from '../../src/postgres';
 import { connect } from '../support/fixture';
-import { closeClients, Inbox, privateApi, realtimeClient, subscribed } from '../../src/testing/realtime';
+import { closeClients, Inbox, privateApi, realtimeClient, stack, subscribed } from '../../src/testing/realtime';
 
 // The replication slot: persistent, so the stream resumes where delivery
 // stopped; a slot of its own for a throw-away stack, dropped when it closes;
@@ -36,7 +35,7 @@ async function api(dbUrl: string, options: { ephemeral?: boolean; env?: Record<s
   const running = await startApi({
     dbUrl,
     port: await freePort(),
-    keys: await readKeys({}),
+    keys: stack().keys, // the main test stack's, so minted tokens work here too
     env: { ...process.env, ...options.env },
     ephemeral: options.ephemeral,
     logSink: () => {},
