@@ -50,32 +50,6 @@ export type Database = {
           },
         ]
       }
-      depot_watermarks: {
-        Row: {
-          depot_id: string
-          last_seq: number
-          updated_at: string
-        }
-        Insert: {
-          depot_id: string
-          last_seq?: number
-          updated_at?: string
-        }
-        Update: {
-          depot_id?: string
-          last_seq?: number
-          updated_at?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "depot_watermarks_depot_id_fkey"
-            columns: ["depot_id"]
-            isOneToOne: true
-            referencedRelation: "depots"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
       depots: {
         Row: {
           created_at: string
@@ -166,56 +140,6 @@ export type Database = {
         }
         Relationships: []
       }
-      shipment_events: {
-        Row: {
-          actor_id: string | null
-          changes: NonNullable<Json>
-          created_at: string
-          depot_id: string
-          id: number
-          operation: string
-          record: Json | null
-          seq: number
-          shipment_id: string
-          status: Database["public"]["Enums"]["shipment_status"] | null
-          version: number
-        }
-        Insert: {
-          actor_id?: string | null
-          changes?: NonNullable<Json>
-          created_at?: string
-          depot_id: string
-          id?: never
-          operation: string
-          record?: Json | null
-          seq: number
-          shipment_id: string
-          status?: Database["public"]["Enums"]["shipment_status"] | null
-          version: number
-        }
-        Update: {
-          actor_id?: string | null
-          changes?: NonNullable<Json>
-          created_at?: string
-          depot_id?: string
-          id?: never
-          operation?: string
-          record?: Json | null
-          seq?: number
-          shipment_id?: string
-          status?: Database["public"]["Enums"]["shipment_status"] | null
-          version?: number
-        }
-        Relationships: [
-          {
-            foreignKeyName: "shipment_events_depot_id_fkey"
-            columns: ["depot_id"]
-            isOneToOne: false
-            referencedRelation: "depots"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
       shipments: {
         Row: {
           address: string
@@ -284,7 +208,66 @@ export type Database = {
       }
     }
     Views: {
-      [_ in never]: never
+      depot_watermarks: {
+        Row: {
+          depot_id: string | null
+          last_seq: number | null
+          updated_at: string | null
+        }
+        Insert: {
+          depot_id?: string | null
+          last_seq?: number | null
+          updated_at?: string | null
+        }
+        Update: {
+          depot_id?: string | null
+          last_seq?: number | null
+          updated_at?: string | null
+        }
+        Relationships: []
+      }
+      shipment_events: {
+        Row: {
+          actor_id: string | null
+          changes: Json | null
+          created_at: string | null
+          depot_id: string | null
+          id: number | null
+          operation: string | null
+          record: Json | null
+          seq: number | null
+          shipment_id: string | null
+          status: Database["public"]["Enums"]["shipment_status"] | null
+          version: number | null
+        }
+        Insert: {
+          actor_id?: string | null
+          changes?: Json | null
+          created_at?: string | null
+          depot_id?: string | null
+          id?: number | null
+          operation?: string | null
+          record?: Json | null
+          seq?: number | null
+          shipment_id?: string | null
+          status?: Database["public"]["Enums"]["shipment_status"] | null
+          version?: number | null
+        }
+        Update: {
+          actor_id?: string | null
+          changes?: Json | null
+          created_at?: string | null
+          depot_id?: string | null
+          id?: number | null
+          operation?: string | null
+          record?: Json | null
+          seq?: number | null
+          shipment_id?: string | null
+          status?: Database["public"]["Enums"]["shipment_status"] | null
+          version?: number | null
+        }
+        Relationships: []
+      }
     }
     Functions: {
       allowed_next_statuses: {
@@ -302,6 +285,28 @@ export type Database = {
       }
       is_depot_dispatcher: { Args: { depot: string }; Returns: boolean }
       is_depot_member: { Args: { depot: string }; Returns: boolean }
+      live_changes_after: {
+        Args: {
+          after_seq: number
+          live_table: string
+          max_rows?: number
+          scope: string
+        }
+        Returns: {
+          actor_id: string
+          changes: Json
+          created_at: string
+          operation: string
+          record: Json
+          row_id: string
+          seq: number
+          version: number
+        }[]
+      }
+      live_watermark: {
+        Args: { live_table: string; scope: string }
+        Returns: number
+      }
       realtime_channel_grants: {
         Args: Record<PropertyKey, never>
         Returns: {

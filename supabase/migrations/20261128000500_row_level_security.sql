@@ -6,8 +6,6 @@ alter table public.depots enable row level security;
 alter table public.profiles enable row level security;
 alter table public.depot_members enable row level security;
 alter table public.shipments enable row level security;
-alter table public.shipment_events enable row level security;
-alter table public.depot_watermarks enable row level security;
 
 -- depots ------------------------------------------------------------------------
 create policy "Members can read their depots"
@@ -63,30 +61,9 @@ create policy "Drivers can update shipments assigned to them"
 
 -- No delete policy: people cancel shipments, they do not erase them.
 
--- shipment_events ---------------------------------------------------------------
--- Written only by the change-feed trigger (SECURITY DEFINER); nobody inserts
--- directly, not even the service role: a hand-written row could break seq order.
-revoke insert, update, delete, truncate on public.shipment_events from anon, authenticated, service_role;
-
-create policy "Dispatchers can read the history of their depots"
-  on public.shipment_events for select to authenticated
-  using ((select public.is_depot_dispatcher(depot_id)));
-
-create policy "Drivers can read the history of shipments assigned to them"
-  on public.shipment_events for select to authenticated
-  using (exists (
-    select 1 from public.shipments s
-    where s.id = shipment_events.shipment_id and s.driver_id = (select auth.uid())
-  ));
-
--- depot_watermarks --------------------------------------------------------------
-revoke insert, update, delete, truncate on public.depot_watermarks from anon, authenticated, service_role;
-
-create policy "Members can read the watermark of their depots"
-  on public.depot_watermarks for select to authenticated
-  using ((select public.is_depot_member(depot_id)));
+-- The change history and watermarks of shipments live in the `live` schema
+-- (20261201000200_shipments_live.sql); their rule is live.can_read_scope.
 
 -- Functions that only triggers should run are not part of the API.
-revoke execute on function public.enforce_shipment_rules(), public.publish_shipment_change(),
-  public.create_depot_watermark(), public.refuse_history_rewrite(),
-  public.ensure_driver_has_one_depot() from public, anon, authenticated;
+revoke execute on function public.enforce_shipment_rules(), public.ensure_driver_has_one_depot()
+  from public, anon, authenticated;

@@ -8,11 +8,11 @@ afterAll(() => sql.end());
 
 const users = Object.values(USER).map((id): Actor => ({ kind: 'user', id }));
 const topics = [
-  `depot:${DEPOT.north}`,
-  `depot:${DEPOT.south}`,
+  `shipments:${DEPOT.north}`,
+  `shipments:${DEPOT.south}`,
   `depot:${DEPOT.north}:live`,
   `depot:${DEPOT.south}:live`,
-  ...Object.values(USER).map((id) => `driver:${id}`),
+  ...Object.values(USER).map((id) => `shipments:@${id}`),
 ];
 
 /** What the policies allow, probed the way Realtime probes (rolled back). */

@@ -47,7 +47,7 @@ describe('realtime outbox', () => {
 
       expect(events.map((e) => e.operation)).toEqual(['INSERT', 'UPDATE', 'DELETE']);
       expect(outbox.map((m) => m.seq)).toEqual(events.map((e) => e.seq));
-      expect(outbox.every((m) => m.channel === `depot:${depotId}` && m.event === 'shipment_changed')).toBe(true);
+      expect(outbox.every((m) => m.channel === `shipments:${depotId}` && m.event === 'changed')).toBe(true);
       expect(outbox.every((m) => m.payload.seq === m.seq)).toBe(true);
       expect(sortMessages(outbox)).toEqual(sortMessages(messages));
     } finally {
@@ -55,7 +55,7 @@ describe('realtime outbox', () => {
     }
   });
 
-  it('driver topics too: assignment, reassignment (shipment_removed) and delete, message for message', async () => {
+  it('driver topics too: assignment, reassignment (removed) and delete, message for message', async () => {
     const { outbox, messages } = await asActor(sql, dN, async (tx) => {
       const [s] = await tx`
         insert into shipments (depot_id, reference, recipient, address)
@@ -76,14 +76,14 @@ describe('realtime outbox', () => {
     const first = Math.min(...outbox.map((m) => m.seq));
     const summary = sortMessages(outbox).map((m) => `${m.seq - first} ${m.event} ${m.channel}`);
     expect(summary).toEqual([
-      `0 shipment_changed depot:${DEPOT.north}`,
-      `1 shipment_changed depot:${DEPOT.north}`,
-      `1 shipment_changed driver:${USER.driverNorth1}`,
-      `2 shipment_changed depot:${DEPOT.north}`,
-      `2 shipment_removed driver:${USER.driverNorth1}`,
-      `2 shipment_changed driver:${USER.driverNorth2}`,
-      `3 shipment_changed depot:${DEPOT.north}`,
-      `3 shipment_removed driver:${USER.driverNorth2}`,
+      `0 changed shipments:${DEPOT.north}`,
+      `1 changed shipments:@${USER.driverNorth1}`,
+      `1 changed shipments:${DEPOT.north}`,
+      `2 removed shipments:@${USER.driverNorth1}`,
+      `2 changed shipments:@${USER.driverNorth2}`,
+      `2 changed shipments:${DEPOT.north}`,
+      `3 removed shipments:@${USER.driverNorth2}`,
+      `3 changed shipments:${DEPOT.north}`,
     ]);
     expect(sortMessages(outbox)).toEqual(sortMessages(messages));
   });
@@ -113,7 +113,7 @@ describe('realtime outbox', () => {
         sql,
         actor,
         (tx) =>
-          tx`insert into realtime_outbox (channel, event, payload) values (${`depot:${DEPOT.north}`}, 'shipment_changed', '{}')`,
+          tx`insert into realtime_outbox (channel, event, payload) values (${`shipments:${DEPOT.north}`}, 'changed', '{}')`,
       );
       expect(write, `${JSON.stringify(actor)} insert`).toMatchObject({ ok: false, code: '42501' });
     }

@@ -110,7 +110,8 @@ describe('select: each role sees exactly the rows its policies describe', () => 
     }
     expect(await count(dN, 'select depot_id from depot_members')).toBe(4);
     expect(await count(hq, 'select depot_id from depot_members')).toBe(7);
-    expect(await count(s1, 'select depot_id from depot_watermarks')).toBe(1);
+    // Drivers do not read the depot's change feed, so not its watermark either.
+    expect(await count(s1, 'select depot_id from depot_watermarks')).toBe(0);
     expect(await count(hq, 'select depot_id from depot_watermarks')).toBe(2);
     expect(await count(anon, 'select depot_id from depot_watermarks')).toBe(0);
   });
@@ -273,11 +274,11 @@ describe('insert, update, delete', () => {
 
 describe('realtime.messages: channel authorization as Realtime checks it', () => {
   const topics = {
-    northChanges: `depot:${DEPOT.north}`,
-    southChanges: `depot:${DEPOT.south}`,
+    northChanges: `shipments:${DEPOT.north}`,
+    southChanges: `shipments:${DEPOT.south}`,
     northLive: `depot:${DEPOT.north}:live`,
     southLive: `depot:${DEPOT.south}:live`,
-    n1Feed: `driver:${USER.driverNorth1}`,
+    n1Feed: `shipments:@${USER.driverNorth1}`,
   };
 
   /** Realtime's read check: probe rows inserted as superuser, read back as the user, rolled back. */
@@ -344,10 +345,10 @@ describe('realtime.messages: channel authorization as Realtime checks it', () =>
 
   it('a malformed or foreign topic matches no policy', async () => {
     for (const topic of [
-      `depot:${DEPOT.north}x`,
-      `depot:${DEPOT.north.toUpperCase()}`,
+      `shipments:${DEPOT.north}x`,
+      `shipments:${DEPOT.north.toUpperCase()}`,
       `depot:not-a-uuid`,
-      `driver:${USER.driverNorth2}`,
+      `shipments:@${USER.driverNorth2}`,
       'depot:',
     ]) {
       expect(await canRead(n1, topic, 'broadcast')).toBe(false);

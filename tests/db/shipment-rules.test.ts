@@ -153,15 +153,15 @@ describe('change feed', () => {
       actor_id: USER.dispatcherNorth,
     });
     expect(Object.keys(outcome.event.changes).sort()).toEqual(['driver_id', 'status']);
-    expect(outcome.messages.map((m) => m.topic)).toEqual([`depot:${DEPOT.north}`, `driver:${USER.driverNorth2}`]);
+    expect(outcome.messages.map((m) => m.topic)).toEqual([`shipments:@${USER.driverNorth2}`, `shipments:${DEPOT.north}`]);
     for (const m of outcome.messages) {
-      expect(m).toMatchObject({ event: 'shipment_changed', private: true });
+      expect(m).toMatchObject({ event: 'changed', private: true });
       expect(m.payload).toMatchObject({
         seq: outcome.after,
         id: s.id,
         version: s.version + 1,
         operation: 'UPDATE',
-        depot_id: DEPOT.north,
+        scope: DEPOT.north,
       });
       expect(m.payload.record).toMatchObject({ id: s.id, status: 'assigned', driver_id: USER.driverNorth2 });
     }
@@ -172,9 +172,9 @@ describe('change feed', () => {
     const messages = await asActor(sql, dN, async (tx) => {
       await tx`update shipments set driver_id = ${USER.driverNorth2} where id = ${s.id}`;
       await tx`reset role`;
-      return tx`select topic, event, payload from realtime.messages where payload->>'id' = ${s.id} and topic = ${`driver:${USER.driverNorth1}`} order by inserted_at desc limit 1`;
+      return tx`select topic, event, payload from realtime.messages where payload->>'id' = ${s.id} and topic = ${`shipments:@${USER.driverNorth1}`} order by inserted_at desc limit 1`;
     });
-    expect(messages[0]).toMatchObject({ event: 'shipment_removed' });
+    expect(messages[0]).toMatchObject({ event: 'removed' });
     expect(messages[0].payload.record).toBeUndefined();
   });
 

@@ -1,0 +1,522 @@
+-- Live tables: one call makes a table's committed changes reach browsers in
+-- order, exactly once, through every realtime provider, with RLS deciding who
+-- receives what.
+--
+--   select live.publish('public.orders', 'team_id');
+--
+-- installs, for that table:
+--   * a per-scope seq assigned in COMMIT order (see "Sequence numbers" below)
+--     and the scope's watermark (live.watermarks);
+--   * the append-only change history (live.changes), the source of catch-up;
+--   * the trigger that broadcasts every committed change to the private topic
+--     `<table>:<scope value>` (realtime.send, for Supabase Realtime) and writes
+--     the same message to public.realtime_outbox (for the Ably/Pusher relay);
+--   * a row `version` (added if missing) that goes up by one on every update;
+--   * the registration that the realtime.messages policies, the catch-up
+--     function public.live_changes_after and public.realtime_channel_grants()
+--     read, so all of them follow the same rule.
+-- live.unpublish(table) removes all of it again.
+--
+-- Who may receive a scope's topic (and read its history and watermark) is ONE
+-- rule, live.can_read_scope(table, scope):
+--   * by default: whoever can SEE THE SCOPE'S REFERENCED ROW under RLS (the
+--     scope column's foreign key target, e.g. the team of an order), checked as
+--     the caller;
+--   * or, when publish is given `scope_check => 'f(type)'`, whoever that
+--     function (run as the caller) says yes for: e.g. shipments use
+--     public.is_depot_dispatcher, because drivers may see their depot's row but
+--     not every shipment in it.
+-- Optional per-row audience (`audience_column => 'driver_id'`): each change is
+-- also sent to `<table>:@<user id>` of the row's audience (a uuid column holding
+-- an auth user id), and a `removed` message goes to the previous audience when
+-- it changes. Only that user may receive that topic. This serves tables whose
+-- rows are finer-grained than their scope (a driver sees their own shipments,
+-- not the depot's). Audience topics carry a subset of the scope's seq, so their
+-- readers re-read their rows after every (re)subscribe instead of filling gaps.
+--
+-- Sequence numbers: a Postgres sequence would not do, since nextval() values
+-- become visible in the order their transactions commit, so a reader asking
+-- "changes after 41" could see 43 before 42 commits and skip 42 forever.
+-- Instead each scope has a counter row in live.watermarks; the writing
+-- transaction increments it, which row-locks it until commit. Writers of one
+-- scope thus serialize from that point on, and seq order equals commit order:
+-- whenever a reader can see seq n, every seq below n is committed and visible.
+-- Writers of different scopes never wait for each other.
+--
+-- Runs as the non-superuser `postgres` of a Supabase project (hosted,
+-- `supabase start`, the dev stack): it creates only objects of its own, plus
+-- policies on realtime.messages (allowed there through supautils).
+
+create schema if not exists live;
+comment on schema live is 'Live tables: live.publish(table, scope_column) and what it installs. See supabase/migrations/20261201000100_live_schema.sql.';
+grant usage on schema live to anon, authenticated, service_role;
+
+-- Registry ------------------------------------------------------------------------
+create table if not exists live.tables (
+  -- The topic prefix: the table's name (unique over schemas).
+  table_name text primary key check (table_name ~ '^[a-z_][a-z0-9_]{0,62}$'),
+  target regclass not null unique,
+  primary_key name not null,
+  scope_column name not null,
+  scope_type regtype not null,
+  -- The default rule's referenced row: the scope column's foreign key target.
+  scope_ref regclass,
+  scope_ref_column name,
+  -- The rule given instead: a function (scope_type) returns boolean, run as the caller.
+  scope_check regprocedure,
+  audience_column name,
+  -- Whether publish added the version column (unpublish then drops it).
+  added_version boolean not null default false,
+  created_at timestamptz not null default now(),
+  check (scope_check is not null or scope_ref is not null)
+);
+comment on table live.tables is 'Tables made live with live.publish. Readable by everyone signed in: it says which tables are live, nothing about their rows.';
+alter table live.tables enable row level security;
+drop policy if exists "Signed-in users can see which tables are live" on live.tables;
+create policy "Signed-in users can see which tables are live"
+  on live.tables for select to authenticated using (true);
+revoke all on live.tables from public, anon, authenticated, service_role;
+grant select on live.tables to authenticated, service_role;
+
+-- Watermarks: the counter row of each scope (its last committed seq) -------------
+create table if not exists live.watermarks (
+  table_name text not null references live.tables (table_name) on delete cascade,
+  scope text not null,
+  last_seq bigint not null default 0,
+  updated_at timestamptz not null default now(),
+  primary key (table_name, scope)
+);
+comment on table live.watermarks is 'Highest committed change seq of each scope of each live table. Read it with public.live_watermark(table, scope).';
+
+-- Change history -------------------------------------------------------------------
+create table if not exists live.changes (
+  table_name text not null references live.tables (table_name) on delete cascade,
+  scope text not null,
+  seq bigint not null,
+  -- The primary key value of the changed row, as text.
+  row_id text not null,
+  operation text not null check (operation in ('INSERT', 'UPDATE', 'DELETE')),
+  version integer not null,
+  actor_id uuid,
+  -- For updates: {"column": {"old": …, "new": …}} of the columns that changed.
+  changes jsonb not null default '{}'::jsonb,
+  -- The row after the change; null for a delete.
+  record jsonb,
+  -- The row's audience after the change (audience tables only).
+  audience uuid,
+  created_at timestamptz not null default now(),
+  primary key (table_name, scope, seq)
+);
+create index if not exists changes_row_idx on live.changes (table_name, row_id, seq);
+create index if not exists changes_audience_idx on live.changes (table_name, audience, seq) where audience is not null;
+comment on table live.changes is 'Append-only history of every live table, ordered per scope by seq (commit order).';
+
+-- Append-only: rows of a table that is still live can be neither changed nor
+-- removed (live.unpublish deletes a table's history after unregistering it).
+create or replace function live.refuse_history_rewrite() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from live.tables t where t.table_name = old.table_name) then
+    raise exception 'live.changes is append-only' using errcode = '42501';
+  end if;
+  return old;
+end;
+$$;
+drop trigger if exists changes_append_only on live.changes;
+create trigger changes_append_only
+  before update or delete on live.changes
+  for each row execute function live.refuse_history_rewrite();
+
+-- The rule ---------------------------------------------------------------------------
+-- Runs as the caller: the referenced row's own RLS (or the given function)
+-- decides. A scope value that does not parse as the scope's type is readable by
+-- nobody.
+create or replace function live.can_read_scope(live_table text, scope text) returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  t live.tables;
+  allowed boolean;
+begin
+  if scope is null or (select auth.uid()) is null then
+    return false;
+  end if;
+  select * into t from live.tables where table_name = live_table;
+  if not found then
+    return false;
+  end if;
+  begin
+    -- Only the canonical spelling of a value names its topic (no aliases such
+    -- as an upper-case uuid, which would never receive a message anyway).
+    execute format('select ($1::%s)::text = $1', t.scope_type) into allowed using scope;
+    if not allowed then
+      return false;
+    end if;
+    if t.scope_check is not null then
+      execute format('select %s($1::%s)', t.scope_check::regproc, t.scope_type) into allowed using scope;
+    else
+      execute format('select exists (select 1 from %s r where r.%I = $1::%s)', t.scope_ref, t.scope_ref_column,
+                     t.scope_type) into allowed using scope;
+    end if;
+  exception
+    when invalid_text_representation or numeric_value_out_of_range or invalid_datetime_format then
+      return false;
+  end;
+  return coalesce(allowed, false);
+end;
+$$;
+comment on function live.can_read_scope is 'The one rule for a live table''s scope: may the caller receive its topic and read its history and watermark?';
+
+-- `<table>:<scope>` or `<table>:@<user id>`: may the caller receive this topic?
+create or replace function live.may_receive(topic text) returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  parts text[] := regexp_match(topic, '^([a-z_][a-z0-9_]{0,62}):(@?)([^:]+)$');
+begin
+  if parts is null then
+    return false;
+  end if;
+  if parts[2] = '@' then
+    return exists (select 1 from live.tables t where t.table_name = parts[1] and t.audience_column is not null)
+      and parts[3] = (select auth.uid())::text;
+  end if;
+  return live.can_read_scope(parts[1], parts[3]);
+end;
+$$;
+
+-- The scopes of a live table the caller may read: candidates are the referenced
+-- table's rows the caller can see (or, without a foreign key, the scopes that
+-- had changes), filtered by the rule. For realtime_channel_grants().
+create or replace function live.readable_scopes(live_table text) returns setof text
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  t live.tables;
+begin
+  select * into t from live.tables where table_name = live_table;
+  if not found or (select auth.uid()) is null then
+    return;
+  end if;
+  if t.scope_ref is not null then
+    return query execute format('select r.%I::text from %s r', t.scope_ref_column, t.scope_ref);
+  else
+    return query select w.scope from live.watermarks w where w.table_name = live_table;
+  end if;
+end;
+$$;
+
+-- Everyone may ask (anon always hears no): policies and the API functions call them as the caller.
+revoke execute on function live.can_read_scope(text, text), live.may_receive(text), live.readable_scopes(text)
+  from public;
+grant execute on function live.can_read_scope(text, text), live.may_receive(text), live.readable_scopes(text)
+  to anon, authenticated, service_role;
+
+-- History and watermarks follow the rule; only the trigger writes them ---------------
+alter table live.watermarks enable row level security;
+alter table live.changes enable row level security;
+revoke all on live.watermarks, live.changes from public, anon, authenticated, service_role;
+grant select on live.watermarks, live.changes to anon, authenticated, service_role;
+
+drop policy if exists "Readers of a scope can read its watermark" on live.watermarks;
+create policy "Readers of a scope can read its watermark"
+  on live.watermarks for select to authenticated
+  using (live.can_read_scope(table_name, scope));
+
+drop policy if exists "Readers of a scope can read its history" on live.changes;
+create policy "Readers of a scope can read its history"
+  on live.changes for select to authenticated
+  using (live.can_read_scope(table_name, scope));
+
+drop policy if exists "A row's audience can read the changes addressed to them" on live.changes;
+create policy "A row's audience can read the changes addressed to them"
+  on live.changes for select to authenticated
+  using (audience = (select auth.uid()));
+
+-- Realtime: who receives live topics. Nobody but the database writes them, so a
+-- client can never forge a change (there is no insert policy for live topics).
+drop policy if exists "Readers of a live table's scope or audience receive its changes" on realtime.messages;
+create policy "Readers of a live table's scope or audience receive its changes"
+  on realtime.messages for select to authenticated
+  using (extension = 'broadcast' and (select live.may_receive(realtime.topic())));
+
+-- The change trigger ------------------------------------------------------------------
+-- SECURITY DEFINER: it writes the history, the counter and the outbox, which no
+-- API role may write directly.
+create or replace function live.publish_change() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+  t live.tables;
+  row_after jsonb := case when tg_op = 'DELETE' then null else to_jsonb(new) end;
+  row_before jsonb := case when tg_op = 'INSERT' then null else to_jsonb(old) end;
+  current_row jsonb := coalesce(row_after, row_before);
+  scope_value text;
+  next_seq bigint;
+  diff jsonb := '{}'::jsonb;
+  message jsonb;
+  removed jsonb;
+  audience_after uuid;
+  audience_before uuid;
+  topic text;
+begin
+  select * into t from live.tables where target = tg_relid;
+  if not found then
+    return null; -- unpublished while this statement ran
+  end if;
+  scope_value := current_row ->> t.scope_column;
+  if scope_value is null then
+    raise exception 'A row of live table % needs a value in its scope column %', t.table_name, t.scope_column
+      using errcode = '23502';
+  end if;
+  if tg_op = 'UPDATE' and (row_before ->> t.scope_column) is distinct from scope_value then
+    raise exception 'A row of live table % cannot move to another % (delete it and insert a new one)',
+      t.table_name, t.scope_column using errcode = '23514';
+  end if;
+
+  -- The counter row lock is what orders seq by commit (see the top of this file).
+  insert into live.watermarks as w (table_name, scope, last_seq) values (t.table_name, scope_value, 1)
+  on conflict (table_name, scope) do update set last_seq = w.last_seq + 1, updated_at = now()
+  returning w.last_seq into next_seq;
+
+  if tg_op = 'UPDATE' then
+    select coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}'::jsonb)
+      into diff
+      from jsonb_each(row_after) n
+      join jsonb_each(row_before) o using (key)
+     where n.value is distinct from o.value and n.key not in ('version', 'updated_at');
+  end if;
+
+  if t.audience_column is not null then
+    audience_after := (row_after ->> t.audience_column)::uuid;
+    audience_before := (row_before ->> t.audience_column)::uuid;
+  end if;
+
+  insert into live.changes (table_name, scope, seq, row_id, operation, version, actor_id, changes, record, audience)
+  values (t.table_name, scope_value, next_seq, current_row ->> t.primary_key, tg_op, (current_row ->> 'version')::integer,
+          auth.uid(), diff, row_after, audience_after);
+
+  message := jsonb_build_object(
+    'table', t.table_name,
+    'scope', scope_value,
+    'seq', next_seq,
+    'id', current_row ->> t.primary_key,
+    'version', (current_row ->> 'version')::integer,
+    'operation', tg_op,
+    'changed', (select coalesce(jsonb_agg(k), '[]'::jsonb) from jsonb_object_keys(diff) k),
+    'record', row_after
+  );
+
+  topic := t.table_name || ':' || scope_value;
+  perform realtime.send(message, 'changed', topic, true);
+  insert into public.realtime_outbox (channel, event, payload, seq) values (topic, 'changed', message, next_seq);
+
+  -- The row's audience: its changes; a previous audience learns that the row
+  -- left them, without seeing it any more.
+  if audience_after is not null then
+    topic := t.table_name || ':@' || audience_after::text;
+    perform realtime.send(message, 'changed', topic, true);
+    insert into public.realtime_outbox (channel, event, payload, seq) values (topic, 'changed', message, next_seq);
+  end if;
+  if audience_before is not null and audience_before is distinct from audience_after then
+    removed := jsonb_build_object('table', t.table_name, 'scope', scope_value, 'seq', next_seq,
+                                  'id', current_row ->> t.primary_key,
+                                  'version', (current_row ->> 'version')::integer);
+    topic := t.table_name || ':@' || audience_before::text;
+    perform realtime.send(removed, 'removed', topic, true);
+    insert into public.realtime_outbox (channel, event, payload, seq) values (topic, 'removed', removed, next_seq);
+  end if;
+
+  -- Wakes a listening relay at commit (notifications are delivered only then,
+  -- and identical ones in one transaction are folded into one). The payload is
+  -- empty: the relay reads the table, so a missed notification loses nothing.
+  perform pg_notify('realtime_outbox', '');
+  return null;
+end;
+$$;
+
+-- version + 1 on every update (an optimistic-concurrency guard for writers and
+-- the order of a row's states for readers); INSERT starts at 1.
+create or replace function live.bump_version() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if tg_op = 'INSERT' then
+    new.version := 1;
+  else
+    new.version := old.version + 1;
+  end if;
+  return new;
+end;
+$$;
+
+revoke execute on function live.publish_change(), live.bump_version(), live.refuse_history_rewrite()
+  from public, anon, authenticated, service_role;
+
+-- publish / unpublish ---------------------------------------------------------------
+create or replace function live.publish(
+  target regclass,
+  scope_column name,
+  scope_check regprocedure default null,
+  audience_column name default null
+) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  rel record;
+  pk name;
+  scope_type regtype;
+  ref regclass;
+  ref_column name;
+  audience_type regtype;
+  added_version boolean := false;
+  entry live.tables;
+begin
+  select c.relname::text as name, c.relkind into rel from pg_class c where c.oid = publish.target;
+  if rel.relkind not in ('r', 'p') then
+    raise exception 'live.publish: % is not a table', target using errcode = '42809';
+  end if;
+  if rel.name !~ '^[a-z_][a-z0-9_]{0,62}$' then
+    raise exception 'live.publish: the table name % cannot be a topic prefix', rel.name
+      using hint = 'Use a lower-case name of letters, digits and underscores.', errcode = '22023';
+  end if;
+  if exists (select 1 from live.tables t where t.table_name = rel.name and t.target <> publish.target) then
+    raise exception 'live.publish: another table named % is already live', rel.name using errcode = '42710';
+  end if;
+
+  select a.attname into pk
+    from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+   where i.indrelid = publish.target and i.indisprimary and i.indnatts = 1;
+  if pk is null then
+    raise exception 'live.publish: % needs a single-column primary key', target using errcode = '42P16';
+  end if;
+
+  select a.atttypid::regtype into scope_type from pg_attribute a
+   where a.attrelid = publish.target and a.attname = publish.scope_column and not a.attisdropped and a.attnum > 0;
+  if scope_type is null then
+    raise exception 'live.publish: % has no column %', target, scope_column using errcode = '42703';
+  end if;
+
+  -- The default rule's referenced row: a single-column foreign key on the scope column.
+  select con.confrelid::regclass, fa.attname into ref, ref_column
+    from pg_constraint con
+    join pg_attribute la on la.attrelid = con.conrelid and la.attnum = con.conkey[1]
+    join pg_attribute fa on fa.attrelid = con.confrelid and fa.attnum = con.confkey[1]
+   where con.conrelid = publish.target and con.contype = 'f' and cardinality(con.conkey) = 1
+     and la.attname = publish.scope_column
+   limit 1;
+  if ref is null and publish.scope_check is null then
+    raise exception 'live.publish: no rule for who may read a scope of %', target
+      using hint = format('Add a foreign key on %s (readers of the referenced row read the scope), or pass scope_check => ''my_function(%s)''.',
+                          scope_column, scope_type),
+            errcode = '22023';
+  end if;
+  if publish.scope_check is not null and (select p.prorettype from pg_proc p where p.oid = publish.scope_check) <> 'boolean'::regtype then
+    raise exception 'live.publish: scope_check % must return boolean', scope_check using errcode = '42804';
+  end if;
+
+  if audience_column is not null then
+    select a.atttypid::regtype into audience_type from pg_attribute a
+     where a.attrelid = publish.target and a.attname = publish.audience_column and not a.attisdropped and a.attnum > 0;
+    if audience_type is distinct from 'uuid'::regtype then
+      raise exception 'live.publish: the audience column %.% must be a uuid column (a user id)', target, audience_column
+        using errcode = '42804';
+    end if;
+  end if;
+
+  -- A row version, if the table has none.
+  if not exists (select 1 from pg_attribute a
+                  where a.attrelid = publish.target and a.attname = 'version' and not a.attisdropped and a.attnum > 0) then
+    execute format('alter table %s add column version integer not null default 1', target);
+    added_version := true;
+  elsif (select a.atttypid from pg_attribute a where a.attrelid = publish.target and a.attname = 'version') <> 'integer'::regtype then
+    raise exception 'live.publish: %.version must be an integer', target using errcode = '42804';
+  end if;
+
+  select * into entry from live.tables t where t.target = publish.target;
+  insert into live.tables as t (table_name, target, primary_key, scope_column, scope_type, scope_ref, scope_ref_column,
+                                scope_check, audience_column, added_version)
+  values (rel.name, publish.target, pk, publish.scope_column, scope_type, ref, ref_column, publish.scope_check,
+          publish.audience_column,
+          added_version or coalesce(entry.added_version, false))
+  on conflict (table_name) do update
+    set primary_key = excluded.primary_key, scope_column = excluded.scope_column, scope_type = excluded.scope_type,
+        scope_ref = excluded.scope_ref, scope_ref_column = excluded.scope_ref_column,
+        scope_check = excluded.scope_check, audience_column = excluded.audience_column;
+
+  execute format('drop trigger if exists live_bump_version on %s', target);
+  execute format('create trigger live_bump_version before insert or update on %s '
+                 'for each row execute function live.bump_version()', target);
+  execute format('drop trigger if exists live_publish_change on %s', target);
+  execute format('create trigger live_publish_change after insert or update or delete on %s '
+                 'for each row execute function live.publish_change()', target);
+end;
+$$;
+comment on function live.publish is
+  'Makes a table live: per-scope commit-ordered seq and watermark, change history, broadcast to <table>:<scope> (and <table>:@<audience>), outbox rows. Idempotent.';
+
+create or replace function live.unpublish(target regclass) returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  entry live.tables;
+begin
+  select * into entry from live.tables t where t.target = unpublish.target;
+  execute format('drop trigger if exists live_publish_change on %s', target);
+  execute format('drop trigger if exists live_bump_version on %s', target);
+  if not found then
+    return;
+  end if;
+  -- Unregistered first: the history is then no longer protected, and the
+  -- cascade removes it and the watermarks.
+  delete from live.tables t where t.table_name = entry.table_name;
+  delete from public.realtime_outbox o
+   where left(o.channel, length(entry.table_name) + 1) = entry.table_name || ':' and o.delivered_at is null;
+  if entry.added_version then
+    execute format('alter table %s drop column version', target);
+  end if;
+end;
+$$;
+comment on function live.unpublish is 'Removes everything live.publish installed on the table (triggers, history, watermarks, pending outbox rows, an added version column).';
+
+revoke execute on function live.publish(regclass, name, regprocedure, name), live.unpublish(regclass)
+  from public, anon, authenticated, service_role;
+
+-- The API (PostgREST exposes public): catch-up and watermark, read as the caller ----
+create or replace function public.live_watermark(live_table text, scope text) returns bigint
+language sql stable
+set search_path = ''
+as $$
+  select coalesce(
+    (select w.last_seq from live.watermarks w where w.table_name = live_table and w.scope = live_watermark.scope),
+    case when live.can_read_scope(live_table, scope) then 0 end)
+$$;
+comment on function public.live_watermark is 'The last committed seq of a scope: "you have everything up to here". Null when the caller may not read the scope.';
+
+create or replace function public.live_changes_after(live_table text, scope text, after_seq bigint, max_rows integer default 500)
+returns table (seq bigint, row_id text, operation text, version integer, actor_id uuid, changes jsonb, record jsonb,
+               created_at timestamptz)
+language sql stable
+set search_path = ''
+as $$
+  select c.seq, c.row_id, c.operation, c.version, c.actor_id, c.changes, c.record, c.created_at
+    from live.changes c
+   where c.table_name = live_table and c.scope = live_changes_after.scope and c.seq > after_seq
+   order by c.seq
+   limit least(greatest(max_rows, 1), 1000)
+$$;
+comment on function public.live_changes_after is 'Committed changes of a scope after a seq, in seq order (the catch-up read), as the caller: RLS on live.changes applies.';
+
+revoke execute on function public.live_watermark(text, text), public.live_changes_after(text, text, bigint, integer)
+  from public;
+grant execute on function public.live_watermark(text, text), public.live_changes_after(text, text, bigint, integer)
+  to anon, authenticated, service_role;
