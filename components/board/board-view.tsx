@@ -6,10 +6,11 @@ import { useCallback, useMemo, useState } from 'react';
 import { AppHeader } from '@/components/app-header';
 import { PresenceList } from '@/components/presence-list';
 import { useConnectionStatus } from '@/lib/realtime/connection-status';
-import { depotBoardQuery, depotPeopleQuery, type Depot } from '@/lib/shipments/queries';
+import { useLiveList } from '@/lib/live/hooks';
+import { shipmentsTable } from '@/lib/shipments/live';
+import { depotPeopleQuery, type Depot } from '@/lib/shipments/queries';
 import { SHIPMENT_STATUSES, type Shipment, type ShipmentChange, type ShipmentStatus } from '@/lib/shipments/schema';
 import { STATUS_LABEL } from '@/lib/shipments/status';
-import { useDepotFeed } from '@/lib/shipments/use-depot-feed';
 import { useDepotLive, type Me } from '@/lib/shipments/use-depot-live';
 import { createClient } from '@/lib/supabase/client';
 import { MapPanel } from './map-panel';
@@ -25,7 +26,6 @@ interface Props {
 
 export function BoardView({ depot, depots, me }: Props) {
   const supabase = useMemo(() => createClient(), []);
-  const { data: board } = useQuery(depotBoardQuery(supabase, depot.id));
   const { data: people = [] } = useQuery(depotPeopleQuery(supabase, depot.id));
   const { filters, setFilters } = useBoardFilters();
   const { members, positions, setActivity } = useDepotLive(depot.id, me);
@@ -36,7 +36,7 @@ export function BoardView({ depot, depots, me }: Props) {
     const last = changes[changes.length - 1];
     if (last.record) setAnnouncement(`${last.record.reference} is now ${STATUS_LABEL[last.record.status]}`);
   }, []);
-  useDepotFeed(depot.id, onChanges);
+  const { data: board } = useLiveList(shipmentsTable, depot.id, onChanges);
 
   const driverNames = useMemo(() => new Map(people.map((p) => [p.id, p.full_name])), [people]);
   const markers = useMemo(() => {
@@ -50,7 +50,7 @@ export function BoardView({ depot, depots, me }: Props) {
     return { viewing, editing };
   }, [members, me.id]);
 
-  const shipments = useMemo(() => board?.shipments ?? [], [board]);
+  const shipments = useMemo(() => board?.rows ?? [], [board]);
   // One pass over the shipments per change, grouped by column.
   const { byStatus, visibleCount } = useMemo(() => {
     const groups = new Map<ShipmentStatus, Shipment[]>(SHIPMENT_STATUSES.map((s) => [s, []]));

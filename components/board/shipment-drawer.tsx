@@ -54,9 +54,9 @@ function describeEvent(event: ShipmentEvent, names: Map<string, string>): string
 export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, offline, setActivity, onClose }: Props) {
   const supabase = useMemo(() => createClient(), []);
   const { data: board } = useQuery(depotBoardQuery(supabase, depotId));
-  const shipment = board?.shipments.find((s) => s.id === shipmentId) ?? null;
+  const shipment = board?.rows.find((s) => s.id === shipmentId) ?? null;
   const history = useQuery({ ...shipmentHistoryQuery(supabase, shipmentId), enabled: Boolean(shipment) });
-  const update = useUpdateShipment({ boardDepotId: depotId });
+  const update = useUpdateShipment();
   const names = useMemo(() => new Map(people.map((p) => [p.id, p.full_name])), [people]);
   const drivers = people.filter((p) => p.role === 'driver');
   const othersEditing = members.filter((m) => m.userId !== meId && m.editing.includes(shipmentId));
@@ -75,7 +75,7 @@ export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, off
   }, [onClose]);
 
   const change = (patch: ShipmentPatch) => {
-    if (shipment) update.mutate({ shipment, patch });
+    if (shipment) update.mutate({ row: shipment, patch });
   };
 
   return (

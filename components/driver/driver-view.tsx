@@ -1,26 +1,28 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { AppHeader } from '@/components/app-header';
 import { useConnectionStatus } from '@/lib/realtime/connection-status';
 import { useUpdateShipment } from '@/lib/shipments/mutations';
 import { usePositionSharing, type Fix, type PositionSource } from '@/lib/shipments/position-sharing';
-import { driverShipmentsQuery, type Depot } from '@/lib/shipments/queries';
+import { useAudienceList } from '@/lib/live/hooks';
+import { shipmentsTable } from '@/lib/shipments/live';
+import type { Depot } from '@/lib/shipments/queries';
 import type { Shipment } from '@/lib/shipments/schema';
 import { DRIVER_ACTION_LABEL, nextDriverStatus, STATUS_LABEL } from '@/lib/shipments/status';
 import { useDepotLive, type Me } from '@/lib/shipments/use-depot-live';
-import { useDriverFeed } from '@/lib/shipments/use-driver-feed';
-import { createClient } from '@/lib/supabase/client';
 
 const ACTIVE = new Set(['assigned', 'picked_up', 'in_transit']);
 
 export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
-  const supabase = useMemo(() => createClient(), []);
-  const { data: shipments = [] } = useQuery(driverShipmentsQuery(supabase, me.id));
-  useDriverFeed(me.id);
+  const { data } = useAudienceList(shipmentsTable, me.id);
+  // Soonest ETA first, unknown last.
+  const shipments = useMemo(
+    () => [...(data?.rows ?? [])].sort((a, b) => (a.eta ?? '\uffff').localeCompare(b.eta ?? '\uffff')),
+    [data],
+  );
   const { sharePosition } = useDepotLive(depot.id, me);
-  const update = useUpdateShipment({ driverId: me.id });
+  const update = useUpdateShipment();
   const connection = useConnectionStatus();
   const [source, setSource] = useState<PositionSource>('off');
 
@@ -34,7 +36,7 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
   const onPersist = (fix: Fix) => {
     if (onTheRoad)
       update.mutate({
-        shipment: onTheRoad,
+        row: onTheRoad,
         patch: { last_lat: fix.lat, last_lng: fix.lng, last_position_at: new Date(fix.at).toISOString() },
       });
   };
@@ -42,7 +44,7 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
 
   const advance = (shipment: Shipment) => {
     const next = nextDriverStatus(shipment.status);
-    if (next) update.mutate({ shipment, patch: { status: next } });
+    if (next) update.mutate({ row: shipment, patch: { status: next } });
   };
 
   return (

@@ -30,8 +30,8 @@ export interface ChannelSubscription {
 export interface RealtimeProvider {
   readonly name: ProviderName;
   /**
-   * Subscribes to a logical channel: `depot:<id>` (committed changes),
-   * `depot:<id>:live` (presence and ephemeral events), `driver:<id>`.
+   * Subscribes to a logical channel: `<table>:<scope>` (a live table's committed changes),
+   * `<table>:@<user id>` (rows addressed to one person), `depot:<id>:live` (presence and ephemeral events).
    * Subscribers of one channel in one tab share one provider channel.
    */
   subscribe(channel: string, options: ChannelOptions): ChannelSubscription;

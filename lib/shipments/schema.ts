@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LiveChange } from '@/lib/live/schema';
 
 // Every shape that crosses a trust boundary into the browser (REST rows,
 // realtime messages) is validated here; types are inferred from the schemas.
@@ -37,28 +38,10 @@ export const shipmentSchema = z.object({
 });
 export type Shipment = z.infer<typeof shipmentSchema>;
 
-/** Payload of `shipment_changed` on depot:<id> and driver:<id> (see the change-feed migration). */
-export const shipmentChangeSchema = z.object({
-  seq: seqNumber,
-  depot_id: z.uuid(),
-  id: z.uuid(),
-  version: z.number().int().positive(),
-  operation: z.enum(['INSERT', 'UPDATE', 'DELETE']),
-  changed: z.array(z.string()).default([]),
-  record: shipmentSchema.nullable(),
-});
-export type ShipmentChange = z.infer<typeof shipmentChangeSchema>;
+/** A committed change of a shipment, as the live table delivers it (lib/live). */
+export type ShipmentChange = LiveChange<Shipment>;
 
-/** Payload of `shipment_removed` on driver:<id>: the shipment left that driver's list. */
-export const shipmentRemovedSchema = z.object({
-  seq: seqNumber,
-  depot_id: z.uuid(),
-  id: z.uuid(),
-  version: z.number().int().positive(),
-});
-export type ShipmentRemoved = z.infer<typeof shipmentRemovedSchema>;
-
-/** A row of shipment_events: the durable history the live feed catches up from. */
+/** A row of public.shipment_events (the live history of shipments): the timeline. */
 export const shipmentEventSchema = z.object({
   id: z.coerce.number().int(),
   depot_id: z.uuid(),
@@ -73,19 +56,6 @@ export const shipmentEventSchema = z.object({
   created_at: timestamp,
 });
 export type ShipmentEvent = z.infer<typeof shipmentEventSchema>;
-
-/** The change a history row describes, in the same shape as a live message. */
-export function changeFromEvent(event: ShipmentEvent): ShipmentChange {
-  return {
-    seq: event.seq,
-    depot_id: event.depot_id,
-    id: event.shipment_id,
-    version: event.version,
-    operation: event.operation,
-    changed: Object.keys(event.changes),
-    record: event.record,
-  };
-}
 
 /** Driver positions, broadcast ephemerally on depot:<id>:live. */
 export const driverPositionSchema = z.object({

@@ -7,8 +7,8 @@ export interface Publisher {
   /** "ably" | "pusher", or a test double's name; for logs. */
   readonly name: string;
   /**
-   * Publishes `event` with `payload` on a LOGICAL channel (`depot:<id>`,
-   * `driver:<id>`); the publisher maps it to the provider's channel name.
+   * Publishes `event` with `payload` on a LOGICAL channel (`shipments:<depot id>`,
+   * `shipments:@<user id>`); the publisher maps it to the provider's channel name.
    * Resolves once the provider has accepted the message; rejects otherwise.
    */
   publish(channel: string, event: string, payload: unknown): Promise<void>;

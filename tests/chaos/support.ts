@@ -13,10 +13,12 @@ import { freePort, startEmbeddedPostgres, type RunningPostgres } from '@switchbo
 import type { Database } from '../../lib/database.types';
 import { realtimeSocketOptions } from '../../lib/realtime/adapters/supabase';
 import type { ChannelSubscription, RealtimeProvider } from '../../lib/realtime/types';
-import { applyShipmentChange, type DepotBoard } from '../../lib/shipments/merge';
-import { fetchChangesAfter, fetchDepotBoard } from '../../lib/shipments/queries';
-import { shipmentChangeSchema } from '../../lib/shipments/schema';
-import { SeqFeed } from '../../lib/shipments/seq-feed';
+import { applyChangeToList } from '../../lib/live/merge';
+import type { LiveChange } from '../../lib/live/schema';
+import { SeqFeed } from '../../lib/live/seq-feed';
+import { shipmentsTable } from '../../lib/shipments/live';
+import { fetchDepotBoard, type DepotBoard } from '../../lib/shipments/queries';
+import type { Shipment } from '../../lib/shipments/schema';
 import { createWorld, PASSWORD, type ContractPerson } from '../contract/fixtures';
 import { createPrivateDatabase, type PrivateDatabase } from '../contract/private-stack';
 
@@ -121,7 +123,7 @@ export interface ClientSetup {
   closeProvider?: () => void;
 }
 
-/** What useDepotFeed does, without React: the board cache is a plain variable. */
+/** What useLiveList does, without React: the board cache is a plain variable. */
 export async function openAppClient(setup: ClientSetup): Promise<AppClient> {
   const { supabase, depotId, provider } = setup;
   let board = await fetchDepotBoard(supabase, depotId);
@@ -129,24 +131,25 @@ export async function openAppClient(setup: ClientSetup): Promise<AppClient> {
   const backfillErrors: unknown[] = [];
   let received = 0;
   let subscribed = 0;
-  const feed = new SeqFeed({
-    initialSeq: board.watermark,
+  const initialSeq = board.watermark ?? 0;
+  const feed = new SeqFeed<LiveChange<Shipment>>({
+    initialSeq,
     apply: (changes) => {
       for (const change of changes) {
         applied.push(change.seq);
-        board = applyShipmentChange(board, change) ?? board;
+        board = applyChangeToList(board, change, shipmentsTable.keyOf) ?? board;
       }
     },
-    backfill: (afterSeq, limit) => fetchChangesAfter(supabase, depotId, afterSeq, limit),
+    backfill: (afterSeq, limit) => shipmentsTable.fetchChangesAfter(supabase, depotId, afterSeq, limit),
     // The app logs and retries on the next reconnect / gap; the test counts.
     onError: (error) => backfillErrors.push(error),
   });
-  const sub: ChannelSubscription = provider.subscribe(`depot:${depotId}`, {
+  const sub: ChannelSubscription = provider.subscribe(shipmentsTable.topic(depotId), {
     events: {
-      shipment_changed: (payload) => {
-        const parsed = shipmentChangeSchema.safeParse(payload);
-        if (!parsed.success || parsed.data.depot_id !== depotId)
-          throw new Error(`invalid shipment_changed: ${JSON.stringify(payload)}`);
+      changed: (payload) => {
+        const parsed = shipmentsTable.changeSchema.safeParse(payload);
+        if (!parsed.success || parsed.data.scope !== depotId)
+          throw new Error(`invalid change: ${JSON.stringify(payload)}`);
         received++;
         feed.receive(parsed.data);
       },
@@ -163,7 +166,7 @@ export async function openAppClient(setup: ClientSetup): Promise<AppClient> {
     provider,
     board: () => board,
     applied,
-    initialSeq: board.watermark,
+    initialSeq,
     lastSeq: () => feed.lastSeq,
     received: () => received,
     subscribedCount: () => subscribed,
@@ -269,7 +272,7 @@ async function databaseRows(sql: Sql, depotId: string): Promise<Row[]> {
 }
 
 function clientRows(board: DepotBoard): Row[] {
-  return board.shipments
+  return board.rows
     .map((s) => ({ id: s.id, version: s.version, status: s.status, eta: s.eta ? Date.parse(s.eta) : null }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

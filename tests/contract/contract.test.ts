@@ -1,14 +1,23 @@
 // One contract for every realtime provider: the same tests through the same
-// app code (lib/realtime adapters, SeqFeed), green for Supabase (dev stack) and
-// for each other provider whose harness is available (protocol test server +
-// the outbox relay).
+// app code (lib/realtime adapters, lib/live's SeqFeed), green for Supabase (dev
+// stack) and for each other provider (protocol test server + the outbox relay),
+// and for two live tables: shipments and a throw-away table made live with
+// live.publish's default rule, so nothing in the pipeline is shipment-specific.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionStatus, type ConnectionState } from '../../lib/realtime/connection-status';
 import type { ChannelSubscription, PresenceState } from '../../lib/realtime/types';
-import { shipmentChangeSchema, type ShipmentChange } from '../../lib/shipments/schema';
-import { SeqFeed } from '../../lib/shipments/seq-feed';
+import { liveChangeSchema, type LiveChange, type VersionedRow } from '../../lib/live/schema';
+import { SeqFeed } from '../../lib/live/seq-feed';
 import type { Sql } from 'postgres';
-import { commitChanges, createWorld, type ContractPerson, type ContractWorld } from './fixtures';
+import { z } from 'zod';
+import {
+  createThrowawayLiveTable,
+  createWorld,
+  shipmentsSubject,
+  type ContractPerson,
+  type ContractWorld,
+  type LiveSubject,
+} from './fixtures';
 import type { ContractClient } from './harness';
 import { harnesses } from './providers';
 
@@ -27,14 +36,19 @@ function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Subscribes to a depot's change channel, collecting parsed changes. */
-function collectChanges(client: ContractClient, depotId: string) {
-  const received: ShipmentChange[] = [];
+type Change = LiveChange<VersionedRow>;
+const anyRow = z.looseObject({ version: z.number().int().positive() });
+const changeOf = (table: string) => liveChangeSchema(table, anyRow);
+
+/** Subscribes to a live table's scope topic, collecting parsed changes. */
+function collectChanges(client: ContractClient, table: string, depotId: string) {
+  const received: Change[] = [];
   const subscribed = when(() => true);
-  const sub = client.provider.subscribe(`depot:${depotId}`, {
+  const schema = changeOf(table);
+  const sub = client.provider.subscribe(`${table}:${depotId}`, {
     events: {
-      shipment_changed: (payload) => {
-        received.push(shipmentChangeSchema.parse(payload));
+      changed: (payload) => {
+        received.push(schema.parse(payload));
       },
     },
     onSubscribed: subscribed.check,
@@ -53,9 +67,11 @@ for (const harness of harnesses()) {
       return client;
     };
 
+    let throwaway: LiveSubject;
     beforeAll(async () => {
       sql = await harness.start();
       world = await createWorld(sql, harness.name);
+      throwaway = await createThrowawayLiveTable(sql);
     }, 60_000);
 
     afterAll(async () => {
@@ -63,25 +79,121 @@ for (const harness of harnesses()) {
       await harness.stop();
     });
 
-    it('delivers changes published server-side in order; unsubscribing stops delivery', async () => {
-      const a = collectChanges(await open(world.dispatcher), world.depotId);
-      const b = collectChanges(await open(world.colleague), world.depotId);
-      await within(Promise.all([a.subscribed, b.subscribed]), 'subscriptions');
-      await commitChanges(sql, world.depotId, 5);
-      await harness.flush();
-      await expect.poll(() => a.received.length, { timeout: 20_000 }).toBe(5);
-      const seqs = a.received.map((c) => c.seq);
-      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-      expect(new Set(seqs).size).toBe(5);
+    for (const kind of ['shipments', 'a throw-away live table'] as const) {
+      describe.sequential(kind, () => {
+        const subject = () => (kind === 'shipments' ? shipmentsSubject : throwaway);
 
-      a.sub.unsubscribe();
-      await commitChanges(sql, world.depotId, 1);
-      await harness.flush();
-      // The witness got the sixth change, so it went out; the unsubscribed tab must not have.
-      await expect.poll(() => b.received.length, { timeout: 20_000 }).toBe(6);
-      expect(a.received).toHaveLength(5);
-      b.sub.unsubscribe();
-    });
+        it('delivers changes published server-side in order; unsubscribing stops delivery', async () => {
+          const a = collectChanges(await open(world.dispatcher), subject().table, world.depotId);
+          const b = collectChanges(await open(world.colleague), subject().table, world.depotId);
+          await within(Promise.all([a.subscribed, b.subscribed]), 'subscriptions');
+          await subject().commit(sql, world.depotId, 5);
+          await harness.flush();
+          await expect.poll(() => a.received.length, { timeout: 20_000 }).toBe(5);
+          const seqs = a.received.map((c) => c.seq);
+          expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+          expect(new Set(seqs).size).toBe(5);
+
+          a.sub.unsubscribe();
+          await subject().commit(sql, world.depotId, 1);
+          await harness.flush();
+          // The witness got the sixth change, so it went out; the unsubscribed tab must not have.
+          await expect.poll(() => b.received.length, { timeout: 20_000 }).toBe(6);
+          expect(a.received).toHaveLength(5);
+          b.sub.unsubscribe();
+        });
+
+        it('refuses a channel the person may not use, and the authorization says 403', async () => {
+          const client = await open(world.dispatcher);
+          const refused = new Promise<string>((resolve) => {
+            client.provider.subscribe(`${subject().table}:${world.otherDepotId}`, { events: {}, onRefused: resolve });
+          });
+          expect(await within(refused, 'the refusal')).toMatch(/\S/);
+          expect(await harness.authorize(world.dispatcher, `${subject().table}:${world.otherDepotId}`)).toBe(403);
+          for (const member of subject().refusedMembers(world))
+            expect(await harness.authorize(member, `${subject().table}:${world.depotId}`)).toBe(403);
+          expect(await harness.authorize(world.dispatcher, `${subject().table}:${world.depotId}`)).toBe(200);
+          if (subject().refusedMembers(world).length === 0)
+            // The default rule: whoever can see the depot row, drivers included.
+            expect(await harness.authorize(world.driver, `${subject().table}:${world.depotId}`)).toBe(200);
+        });
+
+        it('after the server drops the socket: reconnecting, then connected, and the gap is filled from the record, each change once', async () => {
+          const client = await open(world.dispatcher);
+          const states: ConnectionState[] = [];
+          const stopWatching = connectionStatus.subscribe(() => states.push(connectionStatus.getSnapshot().state));
+          const [{ last_seq }] = await sql<
+            { last_seq: string }[]
+          >`select coalesce((select last_seq from live.watermarks where table_name = ${subject().table} and scope = ${world.depotId}), 0) as last_seq`;
+          const start = Number(last_seq);
+          const applied: number[] = [];
+          const feed = new SeqFeed<Change>({
+            initialSeq: start,
+            apply: (changes) => applied.push(...changes.map((c) => c.seq)),
+            backfill: async (after) =>
+              (await client.changesAfter(subject().table, world.depotId, after)).map((c) => ({
+                seq: c.seq,
+                scope: world.depotId,
+                id: c.id,
+                version: c.version,
+                operation: 'UPDATE' as const,
+                changed: [],
+                record: null,
+              })),
+          });
+          const subscribed = when(() => true);
+          const sub = client.provider.subscribe(`${subject().table}:${world.depotId}`, {
+            events: { changed: (p) => feed.receive(changeOf(subject().table).parse(p)) },
+            onSubscribed: () => {
+              subscribed.check();
+              void feed.catchUp();
+            },
+          });
+          await within(subscribed.done, 'subscription');
+          await subject().commit(sql, world.depotId, 2);
+          await harness.flush();
+          await expect.poll(() => applied.length, { timeout: 20_000 }).toBe(2);
+
+          states.length = 0;
+          harness.dropConnections();
+          // Committed while the socket is down: only the record can bring these back.
+          await subject().commit(sql, world.depotId, 3);
+          await harness.flush();
+          await expect.poll(() => states.includes('reconnecting'), { timeout: 20_000 }).toBe(true);
+          await expect.poll(() => connectionStatus.getSnapshot().state, { timeout: 40_000 }).toBe('connected');
+          await expect.poll(() => applied.length, { timeout: 30_000 }).toBe(5);
+          expect(applied).toEqual(Array.from({ length: 5 }, (_, i) => start + 1 + i));
+          stopWatching();
+          feed.close();
+          sub.unsubscribe();
+        });
+
+        it('a StrictMode-style double mount leaves one live subscription and one delivery per message', async () => {
+          const client = await open(world.dispatcher);
+          const witness = collectChanges(await open(world.colleague), subject().table, world.depotId);
+          const got: Change[] = [];
+          const first = client.provider.subscribe(`${subject().table}:${world.depotId}`, {
+            events: { changed: (p) => got.push(changeOf(subject().table).parse(p)) },
+          });
+          first.unsubscribe();
+          const subscribed = when(() => true);
+          const second = client.provider.subscribe(`${subject().table}:${world.depotId}`, {
+            events: { changed: (p) => got.push(changeOf(subject().table).parse(p)) },
+            onSubscribed: subscribed.check,
+          });
+          await within(Promise.all([subscribed.done, witness.subscribed]), 'subscriptions');
+          expect(client.openChannels()).toBe(1);
+          const before = witness.received.length;
+          await subject().commit(sql, world.depotId, 1);
+          await harness.flush();
+          await expect.poll(() => witness.received.length, { timeout: 20_000 }).toBe(before + 1);
+          await expect.poll(() => got.length, { timeout: 20_000 }).toBe(1);
+          expect(got.map((c) => c.seq)).toEqual([witness.received[before].seq]);
+          second.unsubscribe();
+          witness.sub.unsubscribe();
+        });
+      });
+    }
 
     it('presence: members join, update and leave', async () => {
       const channel = `depot:${world.depotId}:live`;
@@ -108,92 +220,6 @@ for (const harness of harnesses()) {
       driverSub.unsubscribe();
       await expect.poll(() => Object.keys(seen), { timeout: 20_000 }).toEqual([world.dispatcher.id]);
       dispatcherSub.unsubscribe();
-    });
-
-    it('refuses a channel the person may not use, and the authorization says 403', async () => {
-      const client = await open(world.dispatcher);
-      const refused = new Promise<string>((resolve) => {
-        client.provider.subscribe(`depot:${world.otherDepotId}`, { events: {}, onRefused: resolve });
-      });
-      expect(await within(refused, 'the refusal')).toMatch(/\S/);
-      expect(await harness.authorize(world.dispatcher, `depot:${world.otherDepotId}`)).toBe(403);
-      expect(await harness.authorize(world.driver, `depot:${world.depotId}`)).toBe(403);
-      expect(await harness.authorize(world.dispatcher, `depot:${world.depotId}`)).toBe(200);
-    });
-
-    it('after the server drops the socket: reconnecting, then connected, and the gap is filled from the record, each change once', async () => {
-      const client = await open(world.dispatcher);
-      const states: ConnectionState[] = [];
-      const stopWatching = connectionStatus.subscribe(() => states.push(connectionStatus.getSnapshot().state));
-      const [{ last_seq }] = await sql<
-        { last_seq: string }[]
-      >`select last_seq from depot_watermarks where depot_id = ${world.depotId}`;
-      const start = Number(last_seq);
-      const applied: number[] = [];
-      const feed = new SeqFeed({
-        initialSeq: start,
-        apply: (changes) => applied.push(...changes.map((c) => c.seq)),
-        backfill: async (after) =>
-          (await client.changesAfter(world.depotId, after)).map((c) => ({
-            seq: c.seq,
-            depot_id: world.depotId,
-            id: c.id,
-            version: c.version,
-            operation: 'UPDATE' as const,
-            changed: [],
-            record: null,
-          })),
-      });
-      const subscribed = when(() => true);
-      const sub = client.provider.subscribe(`depot:${world.depotId}`, {
-        events: { shipment_changed: (p) => feed.receive(shipmentChangeSchema.parse(p)) },
-        onSubscribed: () => {
-          subscribed.check();
-          void feed.catchUp();
-        },
-      });
-      await within(subscribed.done, 'subscription');
-      await commitChanges(sql, world.depotId, 2);
-      await harness.flush();
-      await expect.poll(() => applied.length, { timeout: 20_000 }).toBe(2);
-
-      states.length = 0;
-      harness.dropConnections();
-      // Committed while the socket is down: only the record can bring these back.
-      await commitChanges(sql, world.depotId, 3);
-      await harness.flush();
-      await expect.poll(() => states.includes('reconnecting'), { timeout: 20_000 }).toBe(true);
-      await expect.poll(() => connectionStatus.getSnapshot().state, { timeout: 40_000 }).toBe('connected');
-      await expect.poll(() => applied.length, { timeout: 30_000 }).toBe(5);
-      expect(applied).toEqual(Array.from({ length: 5 }, (_, i) => start + 1 + i));
-      stopWatching();
-      feed.close();
-      sub.unsubscribe();
-    });
-
-    it('a StrictMode-style double mount leaves one live subscription and one delivery per message', async () => {
-      const client = await open(world.dispatcher);
-      const witness = collectChanges(await open(world.colleague), world.depotId);
-      const got: ShipmentChange[] = [];
-      const first = client.provider.subscribe(`depot:${world.depotId}`, {
-        events: { shipment_changed: (p) => got.push(shipmentChangeSchema.parse(p)) },
-      });
-      first.unsubscribe();
-      const subscribed = when(() => true);
-      const second = client.provider.subscribe(`depot:${world.depotId}`, {
-        events: { shipment_changed: (p) => got.push(shipmentChangeSchema.parse(p)) },
-        onSubscribed: subscribed.check,
-      });
-      await within(Promise.all([subscribed.done, witness.subscribed]), 'subscriptions');
-      expect(client.openChannels()).toBe(1);
-      const before = witness.received.length;
-      await commitChanges(sql, world.depotId, 1);
-      await harness.flush();
-      await expect.poll(() => witness.received.length, { timeout: 20_000 }).toBe(before + 1);
-      await expect.poll(() => got.length, { timeout: 20_000 }).toBe(1);
-      expect(got.map((c) => c.seq)).toEqual([witness.received[before].seq]);
-      second.unsubscribe();
-      witness.sub.unsubscribe();
     });
   });
 }

@@ -58,3 +58,50 @@ export async function commitChanges(sql: Sql, depotId: string, count: number): P
     await sql`update shipments set eta = now() + make_interval(mins => ${i}) where id = ${id}`;
   return id;
 }
+
+/** What the contract exercises: one live table, its topic and a way to commit changes to one of its scopes. */
+export interface LiveSubject {
+  /** The live table (topic prefix). */
+  table: string;
+  /** Commits `count` changes in the scope, one transaction each. */
+  commit(sql: Sql, scope: string, count: number): Promise<void>;
+  /** People who may NOT receive the scope's topic although they belong to its depot (none for the default rule). */
+  refusedMembers: (world: ContractWorld) => ContractPerson[];
+}
+
+export const shipmentsSubject: LiveSubject = {
+  table: 'shipments',
+  commit: async (sql, scope, count) => void (await commitChanges(sql, scope, count)),
+  // The scope check is "dispatcher of the depot": drivers see the depot, not its feed.
+  refusedMembers: (world) => [world.driver],
+};
+
+/**
+ * A throw-away table made live with the default rule (readers of the
+ * referenced depot row), to prove the pipeline is not shipment-specific.
+ */
+export async function createThrowawayLiveTable(sql: Sql): Promise<LiveSubject> {
+  const table = `contract_items_${process.pid}`;
+  await sql.unsafe(`
+    create table public.${table} (
+      id bigint generated always as identity primary key,
+      depot_id uuid not null references public.depots (id),
+      label text not null
+    );
+    alter table public.${table} enable row level security;
+    create policy "Depot members can read items of their depots" on public.${table}
+      for select to authenticated using ((select public.is_depot_member(depot_id)));
+    select live.publish('public.${table}', 'depot_id');`);
+  return {
+    table,
+    async commit(sql, scope, count) {
+      const [{ id }] = await sql.unsafe(
+        `insert into public.${table} (depot_id, label) values ($1, 'v1') returning id`,
+        [scope],
+      );
+      for (let i = 1; i < count; i++)
+        await sql.unsafe(`update public.${table} set label = $2 where id = $1`, [id, `v${i + 1}`]);
+    },
+    refusedMembers: () => [],
+  };
+}

@@ -5,8 +5,8 @@ import type { ContractPerson } from './fixtures';
 /** A signed-in app tab: its provider plus what the contract needs to look at. */
 export interface ContractClient {
   provider: RealtimeProvider;
-  /** Committed changes after a seq, read from the database as this person (the app's backfill). */
-  changesAfter(depotId: string, afterSeq: number): Promise<{ seq: number; id: string; version: number }[]>;
+  /** Committed changes of a live table's scope after a seq, read as this person (public.live_changes_after, the app's backfill). */
+  changesAfter(table: string, scope: string, afterSeq: number): Promise<{ seq: number; id: string; version: number }[]>;
   /** Provider channels this tab holds open (to prove one per logical channel). */
   openChannels(): number;
   close(): Promise<void>;

@@ -76,15 +76,18 @@ function relayHarness(name: 'ably' | 'pusher', startKit: () => Promise<ProviderK
       const provider = kit!.provider(supabase);
       return {
         provider,
-        async changesAfter(depotId, afterSeq) {
-          const { data, error } = await supabase
-            .from('shipment_events')
-            .select('seq, shipment_id, version')
-            .eq('depot_id', depotId)
-            .gt('seq', afterSeq)
-            .order('seq');
+        async changesAfter(table, scope, afterSeq) {
+          const { data, error } = await supabase.rpc('live_changes_after', {
+            live_table: table,
+            scope,
+            after_seq: afterSeq,
+          });
           if (error) throw error;
-          return (data ?? []).map((r) => ({ seq: Number(r.seq), id: r.shipment_id, version: r.version }));
+          return (data ?? []).map((r: { seq: number; row_id: string; version: number }) => ({
+            seq: Number(r.seq),
+            id: r.row_id,
+            version: r.version,
+          }));
         },
         openChannels: () => provider.openChannels(),
         async close() {

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import type { ShipmentChange } from '../../lib/shipments/schema';
-import { SeqFeed } from '../../lib/shipments/seq-feed';
+import { SeqFeed } from '../../lib/live/seq-feed';
 
 export interface ClientSpec {
   depotIndex: number;
@@ -61,7 +61,7 @@ class Client {
   expected = 1;
   applied = 0;
   violations = 0;
-  readonly feed: SeqFeed;
+  readonly feed: SeqFeed<ShipmentChange>;
   ws: WebSocket | null = null;
 
   constructor(
@@ -70,7 +70,7 @@ class Client {
     backfill: (depotId: string, afterSeq: number, limit: number) => Promise<ShipmentChange[]>,
     onError: (err: unknown) => void,
   ) {
-    this.feed = new SeqFeed({
+    this.feed = new SeqFeed<ShipmentChange>({
       initialSeq: 0, // an empty board: everything, the setup's inserts included, comes through the feed
       apply: (changes) => {
         for (const change of changes) {
@@ -135,7 +135,7 @@ async function backfill(depotId: string, afterSeq: number, limit: number): Promi
   backfilled += rows.length;
   return rows.map((r) => ({
     seq: Number(r.seq),
-    depot_id: depotId,
+    scope: depotId,
     id: r.shipment_id,
     version: r.version,
     operation: r.operation,
@@ -154,7 +154,7 @@ function onFrame(client: Client, text: string): void {
   }
   if (!Array.isArray(frame)) return;
   const [, , topic, event, payload] = frame as [unknown, unknown, string, string, Record<string, unknown>];
-  if (event === 'broadcast' && payload?.event === 'shipment_changed') {
+  if (event === 'broadcast' && payload?.event === 'changed') {
     const change = payload.payload as ShipmentChange;
     const seq = Number(change.seq);
     change.seq = seq;
@@ -173,7 +173,7 @@ function openOne(url: string, client: Client, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     client.ws = ws;
-    const topic = `realtime:depot:${client.depotId}`;
+    const topic = `realtime:shipments:${client.depotId}`;
     let joined = false;
     ws.on('error', (err) => (joined ? error(`socket error: ${err.message}`) : reject(err)));
     ws.on('message', (data, isBinary) => {

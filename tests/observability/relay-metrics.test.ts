@@ -72,7 +72,7 @@ async function enqueue(rows: Array<{ channel: string; seq: number }>, agoMs = 0)
   await sql.begin(async (tx) => {
     for (const row of rows) {
       await tx`insert into public.realtime_outbox (channel, event, payload, seq, created_at)
-               values (${row.channel}, 'shipment_changed', ${tx.json({ seq: row.seq })}, ${row.seq}, now() - make_interval(secs => ${agoMs / 1000}))`;
+               values (${row.channel}, 'changed', ${tx.json({ seq: row.seq })}, ${row.seq}, now() - make_interval(secs => ${agoMs / 1000}))`;
     }
     await tx`select pg_notify('realtime_outbox', '')`;
   });

@@ -108,7 +108,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5_000):
   }
 }
 
-const depot = (id: string) => `depot:${id}`;
+const depot = (id: string) => `shipments:${id}`;
 const live = (id: string) => `depot:${id}:live`;
 
 beforeAll(async () => {
@@ -149,7 +149,7 @@ describe('ably token helper', () => {
     expect(JSON.parse(outcome.tokenRequest.capability)).toEqual({
       [depot(DEPOT.north)]: ['subscribe'],
       [live(DEPOT.north)]: ['presence', 'publish', 'subscribe'],
-      [`driver:${USER.dispatcherNorth}`]: ['subscribe'],
+      [`shipments:@${USER.dispatcherNorth}`]: ['subscribe'],
     });
   });
 

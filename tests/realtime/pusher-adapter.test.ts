@@ -21,7 +21,7 @@ const supabaseOptions = {
   auth: { persistSession: false, autoRefreshToken: false },
   realtime: { transport: WebSocket as never },
 };
-const depotChannel = (id: string) => `depot:${id}`;
+const depotChannel = (id: string) => `shipments:${id}`;
 const liveChannel = (id: string) => `depot:${id}:live`;
 
 let fake: FakePusher;
@@ -108,7 +108,7 @@ describe('pusher-auth (route logic)', () => {
 
   it("refuses North's dispatcher South's depot channel with 403, and signs North's", async () => {
     const refused = await ask('dispatcher.north@example.com', `private-depot-${DEPOT.south}`);
-    expect(refused).toEqual({ status: 403, body: { error: expect.stringContaining(`depot:${DEPOT.south}`) } });
+    expect(refused).toEqual({ status: 403, body: { error: expect.stringContaining(`shipments:${DEPOT.south}`) } });
     const allowed = await ask('dispatcher.north@example.com', `private-depot-${DEPOT.north}`);
     expect(allowed.status).toBe(200);
     expect(allowed.body).toEqual(sdk.authorizeChannel(socketId, `private-depot-${DEPOT.north}`));
@@ -145,7 +145,7 @@ describe('pusher adapter', () => {
     const { provider } = await tab('dispatcher.north@example.com');
     const refusals = new Inbox<string>();
     provider.subscribe(depotChannel(DEPOT.south), { events: {}, onRefused: refusals.push });
-    expect(await refusals.next()).toContain(`depot:${DEPOT.south}`);
+    expect(await refusals.next()).toContain(`shipments:${DEPOT.south}`);
   });
 
   it('delivers server events in order, and stops after unsubscribe', async () => {
@@ -153,12 +153,12 @@ describe('pusher adapter', () => {
     const changes = new Inbox<unknown>();
     const subscribed = new Inbox<true>();
     const sub = provider.subscribe(depotChannel(DEPOT.north), {
-      events: { shipment_changed: changes.push },
+      events: { changed: changes.push },
       onSubscribed: () => subscribed.push(true),
     });
     await subscribed.next();
     expect(status.getSnapshot().state).toBe('connected');
-    for (let seq = 1; seq <= 25; seq++) await sdk.trigger(`private-depot-${DEPOT.north}`, 'shipment_changed', { seq });
+    for (let seq = 1; seq <= 25; seq++) await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { seq });
     expect((await changes.count(25)).map((c) => (c as { seq: number }).seq)).toEqual(
       Array.from({ length: 25 }, (_, i) => i + 1),
     );
@@ -171,11 +171,11 @@ describe('pusher adapter', () => {
     const otherChanges = new Inbox<unknown>();
     const otherSubscribed = new Inbox<true>();
     other.provider.subscribe(depotChannel(DEPOT.north), {
-      events: { shipment_changed: otherChanges.push },
+      events: { changed: otherChanges.push },
       onSubscribed: () => otherSubscribed.push(true),
     });
     await otherSubscribed.next();
-    await sdk.trigger(`private-depot-${DEPOT.north}`, 'shipment_changed', { seq: 26 });
+    await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { seq: 26 });
     await otherChanges.next();
     expect(changes.items).toHaveLength(25);
   });
@@ -241,7 +241,7 @@ describe('pusher adapter', () => {
     expect(nikoPositions.items).toEqual([{ done: true }]);
 
     expect(() => nikoSub.publish('position', { blob: 'x'.repeat(11_000) })).toThrow(RealtimeLimitError);
-    const feed = niko.provider.subscribe(`driver:${USER.driverNorth1}`, { events: {} });
+    const feed = niko.provider.subscribe(`shipments:@${USER.driverNorth1}`, { events: {} });
     expect(() => feed.publish('position', {})).toThrow(/:live/);
 
     // A burst over 10/s: the extra positions are dropped with a warning, never refused by the server.
@@ -260,7 +260,7 @@ describe('pusher adapter', () => {
     const subscribed = new Inbox<number>();
     const changes = new Inbox<unknown>();
     provider.subscribe(depotChannel(DEPOT.north), {
-      events: { shipment_changed: changes.push },
+      events: { changed: changes.push },
       onSubscribed: () => subscribed.push(Date.now()),
     });
     await subscribed.next();
@@ -274,7 +274,7 @@ describe('pusher adapter', () => {
     await statusReaches(status, 'connected');
     await subscribed.count(2);
     expect(states).toContain('reconnecting');
-    await sdk.trigger(`private-depot-${DEPOT.north}`, 'shipment_changed', { seq: 'after' });
+    await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { seq: 'after' });
     expect(await changes.next()).toEqual({ seq: 'after' });
   });
 
@@ -284,15 +284,15 @@ describe('pusher adapter', () => {
     const second = new Inbox<unknown>();
     const subscribed = new Inbox<true>();
     const channel = depotChannel(DEPOT.north);
-    provider.subscribe(channel, { events: { shipment_changed: first.push } }).unsubscribe();
+    provider.subscribe(channel, { events: { changed: first.push } }).unsubscribe();
     provider.subscribe(channel, {
-      events: { shipment_changed: second.push },
+      events: { changed: second.push },
       onSubscribed: () => subscribed.push(true),
     });
     await subscribed.next();
     expect(provider.channelNames()).toEqual([`private-depot-${DEPOT.north}`]);
     await until(() => fake.occupancy()[`private-depot-${DEPOT.north}`] === 1, 'one server-side subscription');
-    await sdk.trigger(`private-depot-${DEPOT.north}`, 'shipment_changed', { once: true });
+    await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { once: true });
     expect(await second.next()).toEqual({ once: true });
     expect(first.items).toEqual([]);
   });

@@ -60,7 +60,7 @@ async function makeDepot(
   const rows = await sql`
     insert into shipments (depot_id, reference, recipient, address)
     select ${id}, 'RLY-' || upper(left(replace(${id}::text, '-', ''), 16)) || '-' || n, 'Recipient', 'Address' from generate_series(1, ${shipments}) n returning id`;
-  return { id, channel: `depot:${id}`, shipmentIds: rows.map((r) => r.id as string) };
+  return { id, channel: `shipments:${id}`, shipmentIds: rows.map((r) => r.id as string) };
 }
 
 /** One committed change (one outbox row on the depot channel). */
@@ -138,7 +138,7 @@ describe('outbox relay', () => {
     expect(seqsOn(fake.accepted, a.channel)).toEqual(expectedA);
     expect(seqsOn(fake.accepted, b.channel)).toEqual(expectedB);
     expect(fake.accepted.find((c) => c.channel === a.channel)).toMatchObject({
-      event: 'shipment_changed',
+      event: 'changed',
       payload: { depot_id: a.id },
     });
     await untilRelay(relay, async () => (await undeliveredOn([a.channel, b.channel])) === 0, 'rows marked delivered');
@@ -340,7 +340,7 @@ describe('through the provider SDKs into the fake servers', () => {
       const received: { seq: number; id: string }[] = [];
       let arrived!: () => void;
       const allArrived = new Promise<void>((resolve) => (arrived = resolve));
-      channel.bind('shipment_changed', (payload: { seq: number; id: string }) => {
+      channel.bind('changed', (payload: { seq: number; id: string }) => {
         received.push(payload);
         if (received.length === 3) arrived();
       });
@@ -386,7 +386,7 @@ describe('through the provider SDKs into the fake servers', () => {
       const received: { seq: number; id: string }[] = [];
       let arrived!: () => void;
       const allArrived = new Promise<void>((resolve) => (arrived = resolve));
-      await client.channels.get(d.channel).subscribe('shipment_changed', (message) => {
+      await client.channels.get(d.channel).subscribe('changed', (message) => {
         received.push(message.data as { seq: number; id: string });
         if (received.length === 3) arrived();
       });

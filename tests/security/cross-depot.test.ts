@@ -190,7 +190,7 @@ describe('realtime into South', () => {
   async function southWatcher() {
     const socket = await openSocket(south);
     sockets.push(socket);
-    for (const topic of [`depot:${S}`, `depot:${S}:live`]) {
+    for (const topic of [`shipments:${S}`, `depot:${S}:live`]) {
       expect(
         (await socket.join(topic, { private: true, presence: { key: USER.dispatcherSouth, enabled: true } }, south))
           .status,
@@ -208,7 +208,7 @@ describe('realtime into South', () => {
     const { seen } = await southWatcher();
     const attacker = await openSocket(north);
     sockets.push(attacker);
-    for (const topic of [`depot:${S}`, `depot:${S}:live`]) {
+    for (const topic of [`shipments:${S}`, `depot:${S}:live`]) {
       expect(await attacker.join(topic, { private: true, presence: { key: 'x', enabled: true } }, north)).toEqual({
         status: 'error',
         response: { reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${topic}` },
@@ -256,14 +256,14 @@ describe('realtime into South', () => {
     const northWatcher = await openSocket(north);
     sockets.push(northWatcher);
     await northWatcher.join(`depot:${DEPOT.north}:live`, { private: true }, north);
-    const messages = [`depot:${S}`, `depot:${S}:live`].map((topic) => ({
+    const messages = [`shipments:${S}`, `depot:${S}:live`].map((topic) => ({
       topic,
       event: 'forged',
       payload: { from: 'north' },
       private: true,
     }));
     expect((await call('/realtime/v1/api/broadcast', { token: north, body: { messages } })).status).toBe(202);
-    for (const topic of [`depot:${S}`, `depot:${S}:live`]) {
+    for (const topic of [`shipments:${S}`, `depot:${S}:live`]) {
       const single = await call(`/realtime/v1/api/broadcast/${encodeURIComponent(topic)}/events/forged?private=true`, {
         token: north,
         body: { from: 'north' },
@@ -332,7 +332,7 @@ describe('provider auth routes for South', () => {
     const outcome = await ablyToken(await signIn(EMAIL.dispatcherNorth));
     if (!outcome.ok) throw new Error(outcome.reason);
     const capability = JSON.parse(outcome.tokenRequest.capability) as Record<string, string[]>;
-    expect(Object.keys(capability)).toContain(`depot:${DEPOT.north}`);
+    expect(Object.keys(capability)).toContain(`shipments:${DEPOT.north}`);
     expect(Object.keys(capability).filter((c) => c.includes(S) || c.includes('*'))).toEqual([]);
     expect(outcome.tokenRequest.clientId).toBe(USER.dispatcherNorth);
   });

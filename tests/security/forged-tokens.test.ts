@@ -200,7 +200,7 @@ const FORGERIES: Forgery[] = [
       authUser: '200 user',
       authAdmin: '403 not_admin',
       connect: 'open',
-      join: `error Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.north}`,
+      join: `error Unauthorized: You do not have permissions to read from this Channel topic: shipments:${DEPOT.north}`,
       restBroadcast: '202',
       pusher: 'threw Could not read realtime_channel_grants(): role "nobody_here" does not exist',
       ably: '500 Could not read realtime channel grants: role "nobody_here" does not exist',
@@ -226,7 +226,7 @@ async function outcomes(token: string): Promise<Record<string, string>> {
   if (isSocket(connect)) sockets.push(connect);
   const socket = await openSocket();
   sockets.push(socket);
-  const joined = await socket.join(`depot:${DEPOT.north}`, { private: true }, token);
+  const joined = await socket.join(`shipments:${DEPOT.north}`, { private: true }, token);
   const broadcast = await call('/realtime/v1/api/broadcast', {
     token,
     body: { messages: [{ topic: `depot:${DEPOT.north}:live`, event: 'forged', payload: {}, private: true }] },
@@ -338,10 +338,10 @@ describe('role escalation through metadata', () => {
     // Realtime: connects and joins as authenticated, private depot channels refused.
     const socket = await openSocket(token);
     sockets.push(socket);
-    expect(await socket.join(`depot:${DEPOT.north}`, { private: true }, token)).toEqual({
+    expect(await socket.join(`shipments:${DEPOT.north}`, { private: true }, token)).toEqual({
       status: 'error',
       response: {
-        reason: `Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.north}`,
+        reason: `Unauthorized: You do not have permissions to read from this Channel topic: shipments:${DEPOT.north}`,
       },
     });
     // Route logic, with the genuine session of that user.

@@ -19,9 +19,9 @@ import {
 
 // The Pusher Channels transport (pusher-js): one socket per tab, one Pusher
 // channel per logical channel shared by every subscriber in the tab.
-//   depot:<id>       → private-depot-<id>        server events (relay)
+//   shipments:<id>   → private-shipments-<id>    server events (relay)
 //   depot:<id>:live  → presence-depot-<id>-live  presence + client events
-//   driver:<id>      → private-driver-<id>       server events
+//   shipments:@<id>  → private-shipments-@<id>   server events
 // Channels are authorized by /api/realtime/pusher-auth against the database.
 // Client events (publish, presence meta) are only used and only accepted on
 // presence (":live") channels, the only ones the grants let users write to:

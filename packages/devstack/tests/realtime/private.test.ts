@@ -27,21 +27,21 @@ async function userClient(id: string) {
 
 test("North's dispatcher cannot join South's private depot channel; HQ joins both", async () => {
   const north = await userClient(USER.dispatcherNorth);
-  const failure = await subscribeFailure(north.channel(`depot:${DEPOT.south}`, { config: { private: true } }));
+  const failure = await subscribeFailure(north.channel(`shipments:${DEPOT.south}`, { config: { private: true } }));
   expect(failure.status).toBe('CHANNEL_ERROR');
   expect(failure.error?.message).toBe(
-    `Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.south}`,
+    `Unauthorized: You do not have permissions to read from this Channel topic: shipments:${DEPOT.south}`,
   );
-  await subscribed(north.channel(`depot:${DEPOT.north}`, { config: { private: true } }));
+  await subscribed(north.channel(`shipments:${DEPOT.north}`, { config: { private: true } }));
 
   const hq = await userClient(USER.dispatcherHq);
-  await subscribed(hq.channel(`depot:${DEPOT.north}`, { config: { private: true } }));
-  await subscribed(hq.channel(`depot:${DEPOT.south}`, { config: { private: true } }));
+  await subscribed(hq.channel(`shipments:${DEPOT.north}`, { config: { private: true } }));
+  await subscribed(hq.channel(`shipments:${DEPOT.south}`, { config: { private: true } }));
 });
 
 test('Broadcast from Database reaches the private channel after commit, with meta.id, and replays', async () => {
   const since = Date.now() - 1000;
-  const topic = `depot:${DEPOT.north}`;
+  const topic = `shipments:${DEPOT.north}`;
   const dispatcher = await userClient(USER.dispatcherNorth);
   const inbox = new Inbox<Broadcast>();
   await subscribed(
@@ -99,7 +99,7 @@ test('write is checked on first send: members may broadcast on :live, nobody on 
   expect(await inbox.next()).toMatchObject({ payload: { lat: 1 } });
 
   const forger = await subscribed(
-    dispatcher.channel(`depot:${DEPOT.north}`, { config: { private: true, broadcast: { ack: true } } }),
+    dispatcher.channel(`shipments:${DEPOT.north}`, { config: { private: true, broadcast: { ack: true } } }),
   );
   expect(
     await forger.send({ type: 'broadcast', event: 'rt_test_forged', payload: { forged: true } }, { timeout: 1500 }),
@@ -111,14 +111,14 @@ test('a refreshed token that loses read permission closes the channel with the r
   const system = new Inbox<{ status: string; message: string; extension: string }>();
   const closed = new Inbox<string>();
   const channel = client
-    .channel(`depot:${DEPOT.north}`, { config: { private: true } })
+    .channel(`shipments:${DEPOT.north}`, { config: { private: true } })
     .on('system', {}, (m) => system.push(m));
   channel.subscribe((status) => closed.push(status));
   await closed.next((s) => s === 'SUBSCRIBED');
   await setToken(client, await mintToken({ sub: USER.dispatcherSouth }));
   expect(await system.next((m) => m.status === 'error')).toMatchObject({
     extension: 'system',
-    message: `You no longer have permission to read from this Channel topic: depot:${DEPOT.north}`,
+    message: `You no longer have permission to read from this Channel topic: shipments:${DEPOT.north}`,
   });
   await closed.next((s) => s === 'CLOSED');
 });

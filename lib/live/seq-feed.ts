@@ -1,34 +1,37 @@
-import type { ShipmentChange } from './schema';
+/** What the feed orders: anything with a commit-ordered seq. */
+export interface Sequenced {
+  seq: number;
+}
 
-export interface SeqFeedOptions {
+export interface SeqFeedOptions<Change extends Sequenced> {
   /** Highest seq the caller's data already includes (the server render's watermark). */
   initialSeq: number;
   /** Applies changes, in seq order. Called with each contiguous run. */
-  apply: (changes: ShipmentChange[]) => void;
+  apply: (changes: Change[]) => void;
   /** Reads committed changes with seq > afterSeq, in seq order, at most `limit`. */
-  backfill: (afterSeq: number, limit: number) => Promise<ShipmentChange[]>;
+  backfill: (afterSeq: number, limit: number) => Promise<Change[]>;
   onError?: (error: unknown) => void;
   pageSize?: number;
 }
 
 /**
- * Orders a depot's change stream by its commit-ordered seq: applies each change
+ * Orders a scope's change stream by its commit-ordered seq: applies each change
  * exactly once, in order; holds back changes that arrive after a gap and fills
  * the gap from the database (the record) before applying them. catchUp() runs
  * the same backfill on demand: after subscribing (the snapshot → stream
  * handoff), after a reconnect, and when a tab becomes visible again.
  *
- * Valid for viewers who can see every change of the depot (dispatchers); for a
- * filtered stream (a driver's own shipments) seq has holes by design.
+ * Valid for viewers who can read every change of the scope (live.can_read_scope);
+ * an audience topic (`<table>:@<user>`) carries a subset, with holes by design.
  */
-export class SeqFeed {
+export class SeqFeed<Change extends Sequenced> {
   private last: number;
-  private readonly held = new Map<number, ShipmentChange>();
+  private readonly held = new Map<number, Change>();
   private running: Promise<void> | null = null;
   private rerun = false;
   private closed = false;
 
-  constructor(private readonly options: SeqFeedOptions) {
+  constructor(private readonly options: SeqFeedOptions<Change>) {
     this.last = options.initialSeq;
   }
 
@@ -37,7 +40,7 @@ export class SeqFeed {
   }
 
   /** A live change from the channel. */
-  receive(change: ShipmentChange): void {
+  receive(change: Change): void {
     if (this.closed || change.seq <= this.last) return; // duplicate or already covered
     if (change.seq === this.last + 1 && !this.running) {
       this.advance([change]);
@@ -61,6 +64,16 @@ export class SeqFeed {
     return this.running;
   }
 
+  /**
+   * The caller's data now includes everything up to `seq` (a newer server
+   * snapshot was merged): continue from there. Never moves backwards.
+   */
+  advanceTo(seq: number): void {
+    if (this.closed || seq <= this.last) return;
+    this.last = seq;
+    this.releaseHeld();
+  }
+
   close(): void {
     this.closed = true;
     this.held.clear();
@@ -75,10 +88,10 @@ export class SeqFeed {
         for (;;) {
           const page = await this.options.backfill(this.last, pageSize);
           if (this.closed) return;
-          const run: ShipmentChange[] = [];
+          const run: Change[] = [];
           for (const change of [...page].sort((a, b) => a.seq - b.seq)) {
             if (change.seq <= this.last + run.length) continue;
-            // The record holds every seq of the depot; a hole would mean a bug or
+            // The record holds every seq of the scope; a hole would mean a bug or
             // RLS hiding rows, so stop there rather than skip a change silently.
             if (change.seq !== this.last + run.length + 1) break;
             run.push(change);
@@ -102,7 +115,7 @@ export class SeqFeed {
   }
 
   private releaseHeld(): void {
-    const run: ShipmentChange[] = [];
+    const run: Change[] = [];
     for (let next = this.last + 1; this.held.has(next); next++) {
       run.push(this.held.get(next)!);
       this.held.delete(next);
@@ -111,7 +124,7 @@ export class SeqFeed {
     this.advance(run);
   }
 
-  private advance(changes: ShipmentChange[]): void {
+  private advance(changes: Change[]): void {
     if (changes.length === 0) return;
     this.last = changes[changes.length - 1].seq;
     this.options.apply(changes);

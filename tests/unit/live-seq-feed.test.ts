@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ShipmentChange } from '../../lib/shipments/schema';
-import { SeqFeed } from '../../lib/shipments/seq-feed';
+import { SeqFeed } from '../../lib/live/seq-feed';
 
 const ID = '00000000-0000-4000-8000-000000000001';
 const DEPOT = '00000000-0000-4000-8000-0000000000d1';
 
 function change(seq: number): ShipmentChange {
-  return { seq, depot_id: DEPOT, id: ID, version: seq + 1, operation: 'UPDATE', changed: ['status'], record: null };
+  return { seq, scope: DEPOT, id: ID, version: seq + 1, operation: 'UPDATE', changed: ['status'], record: null };
 }
 
 /** A feed over an in-memory "database" of committed changes. */
@@ -14,7 +14,7 @@ function setup(initialSeq: number, committed: number[]) {
   const applied: number[] = [];
   const backfillCalls: number[] = [];
   const db = new Set(committed);
-  const feed = new SeqFeed({
+  const feed = new SeqFeed<ShipmentChange>({
     initialSeq,
     apply: (changes) => applied.push(...changes.map((c) => c.seq)),
     backfill: async (after, limit) => {
@@ -94,7 +94,7 @@ describe('SeqFeed', () => {
     const errors: unknown[] = [];
     let fail = true;
     const applied: number[] = [];
-    const feed = new SeqFeed({
+    const feed = new SeqFeed<ShipmentChange>({
       initialSeq: 0,
       apply: (c) => applied.push(...c.map((x) => x.seq)),
       backfill: async (after) => {
@@ -118,5 +118,21 @@ describe('SeqFeed', () => {
     feed.receive(change(1));
     await feed.catchUp();
     expect(applied).toEqual([]);
+  });
+
+  it('advanceTo: continues from a newer snapshot, releasing held changes, never moving back', async () => {
+    // The record cannot fill 1..5 (say they were merged from a snapshot instead).
+    const { feed, applied, backfillCalls } = setup(0, [6, 7]);
+    feed.receive(change(6));
+    await feed.catchUp();
+    expect(applied).toEqual([]);
+    feed.advanceTo(5);
+    expect(applied).toEqual([6]);
+    feed.advanceTo(2);
+    expect(feed.lastSeq).toBe(6);
+    feed.receive(change(7));
+    expect(applied).toEqual([6, 7]);
+    await feed.catchUp();
+    expect(backfillCalls.at(-1)).toBe(7);
   });
 });
