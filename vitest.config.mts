@@ -1,14 +1,19 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The app's import alias (tsconfig paths), so tests can load lib/ modules that use it.
+  resolve: { alias: { '@/': fileURLToPath(new URL('./', import.meta.url)) } },
   test: {
     projects: [
       {
+        extends: true,
         // Pure functions: no database, no stack.
         test: { name: 'unit', include: ['tests/unit/**/*.test.ts', 'packages/*/tests/unit/**/*.test.ts'] },
       },
       {
+        extends: true,
         // Server modules mark themselves with `import 'server-only'`, which only
         // resolves in React's server build; tests run them on plain Node.
         resolve: { alias: { 'server-only': path.resolve(import.meta.dirname, 'node_modules/server-only/empty.js') } },

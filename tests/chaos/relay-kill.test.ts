@@ -180,7 +180,7 @@ for (const [name, startKit] of [
         async publish(channel, event, payload) {
           await kit.publisher.publish(channel, event, payload);
           const seq = (payload as { seq?: unknown }).seq;
-          if (event === 'changed' && channel.startsWith('depot:')) {
+          if (event === 'changed' && channel.startsWith('shipments:')) {
             const key = `${channel}#${String(seq)}`;
             published.set(key, (published.get(key) ?? 0) + 1);
           }

@@ -349,7 +349,7 @@ describe('realtime.messages: channel authorization as Realtime checks it', () =>
       `shipments:${DEPOT.north.toUpperCase()}`,
       `depot:not-a-uuid`,
       `shipments:@${USER.driverNorth2}`,
-      'depot:',
+      'shipments:',
     ]) {
       expect(await canRead(n1, topic, 'broadcast')).toBe(false);
       expect(await canRead(dN, topic, 'broadcast')).toBe(false);

@@ -153,7 +153,10 @@ describe('change feed', () => {
       actor_id: USER.dispatcherNorth,
     });
     expect(Object.keys(outcome.event.changes).sort()).toEqual(['driver_id', 'status']);
-    expect(outcome.messages.map((m) => m.topic)).toEqual([`shipments:@${USER.driverNorth2}`, `shipments:${DEPOT.north}`]);
+    expect(outcome.messages.map((m) => m.topic)).toEqual([
+      `shipments:@${USER.driverNorth2}`,
+      `shipments:${DEPOT.north}`,
+    ]);
     for (const m of outcome.messages) {
       expect(m).toMatchObject({ event: 'changed', private: true });
       expect(m.payload).toMatchObject({

@@ -172,7 +172,7 @@ describe('ably adapter', () => {
   it("refuses North's dispatcher on the South depot channel, with the reason", async () => {
     const { provider } = await providerFor('dispatcherNorth');
     const south = watch(provider, depot(DEPOT.south));
-    expect(await south.refused.next()).toMatch(/Not allowed to join depot:/);
+    expect(await south.refused.next()).toMatch(/Not allowed to join shipments:/);
     expect(south.subscribed.items).toEqual([]);
     const north = watch(provider, depot(DEPOT.north));
     await north.subscribed.next();

@@ -107,11 +107,11 @@ describe('pusher-auth (route logic)', () => {
   };
 
   it("refuses North's dispatcher South's depot channel with 403, and signs North's", async () => {
-    const refused = await ask('dispatcher.north@example.com', `private-depot-${DEPOT.south}`);
+    const refused = await ask('dispatcher.north@example.com', `private-shipments-${DEPOT.south}`);
     expect(refused).toEqual({ status: 403, body: { error: expect.stringContaining(`shipments:${DEPOT.south}`) } });
-    const allowed = await ask('dispatcher.north@example.com', `private-depot-${DEPOT.north}`);
+    const allowed = await ask('dispatcher.north@example.com', `private-shipments-${DEPOT.north}`);
     expect(allowed.status).toBe(200);
-    expect(allowed.body).toEqual(sdk.authorizeChannel(socketId, `private-depot-${DEPOT.north}`));
+    expect(allowed.body).toEqual(sdk.authorizeChannel(socketId, `private-shipments-${DEPOT.north}`));
   });
 
   it('lets a driver into their depot presence and their own feed, with identity from the session', async () => {
@@ -122,21 +122,23 @@ describe('pusher-auth (route logic)', () => {
       user_id: USER.driverNorth1,
       user_info: { name: 'Niko Rivera', role: 'driver' },
     });
-    expect((await ask('driver.north1@example.com', `private-driver-${USER.driverNorth1}`)).status).toBe(200);
-    expect((await ask('driver.north1@example.com', `private-driver-${USER.driverNorth2}`)).status).toBe(403);
-    expect((await ask('driver.north1@example.com', `private-depot-${DEPOT.north}`)).status).toBe(403);
+    expect((await ask('driver.north1@example.com', `private-shipments-@${USER.driverNorth1}`)).status).toBe(200);
+    expect((await ask('driver.north1@example.com', `private-shipments-@${USER.driverNorth2}`)).status).toBe(403);
+    expect((await ask('driver.north1@example.com', `private-shipments-${DEPOT.north}`)).status).toBe(403);
     expect((await ask('driver.north1@example.com', `presence-depot-${DEPOT.south}-live`)).status).toBe(403);
   });
 
   it('answers 401 without a session, 403 for foreign channels, 400 for bad input', async () => {
-    expect(await ask(null, `private-depot-${DEPOT.north}`)).toMatchObject({ status: 401 });
+    expect(await ask(null, `private-shipments-${DEPOT.north}`)).toMatchObject({ status: 401 });
     expect(await ask('dispatcher.north@example.com', 'private-anything')).toMatchObject({
       status: 403,
       body: { error: expect.stringContaining('not a Switchboard channel') },
     });
-    expect(await ask('dispatcher.north@example.com', `private-depot-${DEPOT.north}`, 'not-a-socket')).toMatchObject({
-      status: 400,
-    });
+    expect(await ask('dispatcher.north@example.com', `private-shipments-${DEPOT.north}`, 'not-a-socket')).toMatchObject(
+      {
+        status: 400,
+      },
+    );
   });
 });
 
@@ -158,14 +160,14 @@ describe('pusher adapter', () => {
     });
     await subscribed.next();
     expect(status.getSnapshot().state).toBe('connected');
-    for (let seq = 1; seq <= 25; seq++) await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { seq });
+    for (let seq = 1; seq <= 25; seq++) await sdk.trigger(`private-shipments-${DEPOT.north}`, 'changed', { seq });
     expect((await changes.count(25)).map((c) => (c as { seq: number }).seq)).toEqual(
       Array.from({ length: 25 }, (_, i) => i + 1),
     );
     expect(status.getSnapshot().lastMessageAt).not.toBeNull();
 
     sub.unsubscribe();
-    await until(() => (fake.occupancy()[`private-depot-${DEPOT.north}`] ?? 0) === 0, 'the subscription to end');
+    await until(() => (fake.occupancy()[`private-shipments-${DEPOT.north}`] ?? 0) === 0, 'the subscription to end');
     // Another tab proves the next event went out; the first one never sees it.
     const other = await tab('dispatcher.north@example.com');
     const otherChanges = new Inbox<unknown>();
@@ -175,7 +177,7 @@ describe('pusher adapter', () => {
       onSubscribed: () => otherSubscribed.push(true),
     });
     await otherSubscribed.next();
-    await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { seq: 26 });
+    await sdk.trigger(`private-shipments-${DEPOT.north}`, 'changed', { seq: 26 });
     await otherChanges.next();
     expect(changes.items).toHaveLength(25);
   });
@@ -274,7 +276,7 @@ describe('pusher adapter', () => {
     await statusReaches(status, 'connected');
     await subscribed.count(2);
     expect(states).toContain('reconnecting');
-    await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { seq: 'after' });
+    await sdk.trigger(`private-shipments-${DEPOT.north}`, 'changed', { seq: 'after' });
     expect(await changes.next()).toEqual({ seq: 'after' });
   });
 
@@ -290,9 +292,9 @@ describe('pusher adapter', () => {
       onSubscribed: () => subscribed.push(true),
     });
     await subscribed.next();
-    expect(provider.channelNames()).toEqual([`private-depot-${DEPOT.north}`]);
-    await until(() => fake.occupancy()[`private-depot-${DEPOT.north}`] === 1, 'one server-side subscription');
-    await sdk.trigger(`private-depot-${DEPOT.north}`, 'changed', { once: true });
+    expect(provider.channelNames()).toEqual([`private-shipments-${DEPOT.north}`]);
+    await until(() => fake.occupancy()[`private-shipments-${DEPOT.north}`] === 1, 'one server-side subscription');
+    await sdk.trigger(`private-shipments-${DEPOT.north}`, 'changed', { once: true });
     expect(await second.next()).toEqual({ once: true });
     expect(first.items).toEqual([]);
   });

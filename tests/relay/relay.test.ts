@@ -139,7 +139,7 @@ describe('outbox relay', () => {
     expect(seqsOn(fake.accepted, b.channel)).toEqual(expectedB);
     expect(fake.accepted.find((c) => c.channel === a.channel)).toMatchObject({
       event: 'changed',
-      payload: { depot_id: a.id },
+      payload: { scope: a.id },
     });
     await untilRelay(relay, async () => (await undeliveredOn([a.channel, b.channel])) === 0, 'rows marked delivered');
 
@@ -332,7 +332,7 @@ describe('through the provider SDKs into the fake servers', () => {
       await publisher.verify();
 
       const d = await makeDepot('pusher');
-      const channel = client.subscribe(`private-depot-${d.id}`);
+      const channel = client.subscribe(`private-shipments-${d.id}`);
       await new Promise<void>((resolve, reject) => {
         channel.bind('pusher:subscription_succeeded', () => resolve());
         channel.bind('pusher:subscription_error', (err: unknown) => reject(new Error(JSON.stringify(err))));

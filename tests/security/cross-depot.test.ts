@@ -309,23 +309,25 @@ describe('provider auth routes for South', () => {
   it('Pusher: every spelling of a South channel is refused, North is signed', async () => {
     const session = await signIn(EMAIL.dispatcherNorth);
     const refused = [
-      `private-depot-${S}`,
+      `private-shipments-${S}`,
       `presence-depot-${S}-live`,
-      `private-depot-${S}-live`,
+      `private-shipments-${S}-live`,
       `presence-depot-${S}`,
-      `private-depot-${S.toUpperCase()}`,
+      `private-shipments-${S.toUpperCase()}`,
       `private-encrypted-depot-${S}`,
-      `private-depot-${S} `,
-      `private-depot-${DEPOT.north},private-depot-${S}`,
-      `private-driver-${USER.driverSouth1}`,
+      `private-shipments-${S} `,
+      `private-shipments-${DEPOT.north},private-shipments-${S}`,
+      `private-shipments-@${USER.driverSouth1}`,
     ];
     for (const channel of refused) {
       const res = await pusherAuth(session, channel);
       expect([channel, res.status]).toEqual([channel, 403]);
     }
     // A socket id with a channel smuggled in is not a socket id.
-    expect((await pusherAuth(session, `private-depot-${DEPOT.north}`, `1.2:private-depot-${S}`)).status).toBe(400);
-    expect((await pusherAuth(session, `private-depot-${DEPOT.north}`)).status).toBe(200);
+    expect((await pusherAuth(session, `private-shipments-${DEPOT.north}`, `1.2:private-shipments-${S}`)).status).toBe(
+      400,
+    );
+    expect((await pusherAuth(session, `private-shipments-${DEPOT.north}`)).status).toBe(200);
   });
 
   it("Ably: the North dispatcher's capability names no South channel", async () => {

@@ -232,7 +232,7 @@ async function outcomes(token: string): Promise<Record<string, string>> {
     body: { messages: [{ topic: `depot:${DEPOT.north}:live`, event: 'forged', payload: {}, private: true }] },
   });
   const session = cookieSession(token);
-  const pusher = await pusherAuth(session, `private-depot-${DEPOT.north}`).then(
+  const pusher = await pusherAuth(session, `private-shipments-${DEPOT.north}`).then(
     (r) => (r.status === 200 ? '200 signed' : `${r.status} ${r.body.error}`),
     (e: Error) => `threw ${e.message}`,
   );
@@ -346,7 +346,11 @@ describe('role escalation through metadata', () => {
     });
     // Route logic, with the genuine session of that user.
     const session = cookieSession(token);
-    expect(await pusherAuth(session, `private-depot-${DEPOT.north}`)).toMatchObject({ status: 403 });
-    expect(await ablyToken(session)).toMatchObject({ ok: false, status: 403 });
+    expect(await pusherAuth(session, `private-shipments-${DEPOT.north}`)).toMatchObject({ status: 403 });
+    // Ably: a token for nothing but the person's own audience topics (rows addressed to them: none).
+    const ably = await ablyToken(session);
+    const capability = ably.ok ? (JSON.parse(ably.tokenRequest.capability) as Record<string, string[]>) : {};
+    expect(Object.keys(capability).every((channel) => /^[a-z_]+:@/.test(channel))).toBe(true);
+    expect(Object.keys(capability)).not.toContain(`shipments:${DEPOT.north}`);
   });
 });

@@ -50,7 +50,7 @@ export async function authorizePusherChannel(
   const { data: grants, error } = await supabase.rpc('realtime_channel_grants');
   if (error) throw new Error(`Could not read realtime_channel_grants(): ${error.message}`);
   const grant = grants.find((g) => g.channel === logical);
-  if (!grant?.read) return refuse(403, `You may not read ${logical}: it is not one of your depot's channels.`);
+  if (!grant?.read) return refuse(403, `You may not read ${logical}: it is not one of your channels.`);
 
   // Signing uses only the key and secret; the cluster is required by the SDK but irrelevant here.
   const signer = new Pusher({ appId: keys.appId, key: keys.key, secret: keys.secret, cluster: 'mt1' });
