@@ -140,6 +140,101 @@ export type Database = {
         }
         Relationships: []
       }
+      shipment_note_reads: {
+        Row: {
+          read_at: string
+          shipment_id: string
+          user_id: string
+        }
+        Insert: {
+          read_at?: string
+          shipment_id: string
+          user_id: string
+        }
+        Update: {
+          read_at?: string
+          shipment_id?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "shipment_note_reads_shipment_id_fkey"
+            columns: ["shipment_id"]
+            isOneToOne: false
+            referencedRelation: "shipments"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "shipment_note_reads_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      shipment_notes: {
+        Row: {
+          author_id: string
+          body: string
+          created_at: string
+          depot_id: string
+          driver_id: string | null
+          id: string
+          shipment_id: string
+          version: number
+        }
+        Insert: {
+          author_id?: string
+          body: string
+          created_at?: string
+          depot_id: string
+          driver_id?: string | null
+          id?: string
+          shipment_id: string
+          version?: number
+        }
+        Update: {
+          author_id?: string
+          body?: string
+          created_at?: string
+          depot_id?: string
+          driver_id?: string | null
+          id?: string
+          shipment_id?: string
+          version?: number
+        }
+        Relationships: [
+          {
+            foreignKeyName: "shipment_notes_author_id_fkey"
+            columns: ["author_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "shipment_notes_depot_id_fkey"
+            columns: ["depot_id"]
+            isOneToOne: false
+            referencedRelation: "depots"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "shipment_notes_driver_id_fkey"
+            columns: ["driver_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "shipment_notes_shipment_id_fkey"
+            columns: ["shipment_id"]
+            isOneToOne: false
+            referencedRelation: "shipments"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       shipments: {
         Row: {
           address: string
@@ -307,6 +402,7 @@ export type Database = {
         Args: { live_table: string; scope: string }
         Returns: number
       }
+      mark_shipment_notes_read: { Args: { shipment: string }; Returns: string }
       realtime_channel_grants: {
         Args: Record<PropertyKey, never>
         Returns: {

@@ -1,7 +1,8 @@
-import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import { dehydrate, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { DriverView } from '@/components/driver/driver-view';
+import { LiveHydrationBoundary } from '@/lib/live/hydration';
 import { driverShipmentsQuery, fetchMyDepots } from '@/lib/shipments/queries';
 import { requireUser } from '@/lib/session';
 import { createClient } from '@/lib/supabase/server';
@@ -18,8 +19,8 @@ export default async function DriverPage() {
   const queryClient = new QueryClient();
   await queryClient.prefetchQuery(driverShipmentsQuery(supabase, user.id));
   return (
-    <HydrationBoundary state={dehydrate(queryClient)}>
+    <LiveHydrationBoundary state={dehydrate(queryClient)}>
       <DriverView me={{ id: user.id, name: user.name, role: user.role }} depot={depot} />
-    </HydrationBoundary>
+    </LiveHydrationBoundary>
   );
 }

@@ -8,6 +8,7 @@ import { PresenceList } from '@/components/presence-list';
 import { useConnectionStatus } from '@/lib/realtime/connection-status';
 import { useLiveList } from '@/lib/live/hooks';
 import { shipmentsTable } from '@/lib/shipments/live';
+import { myNoteReadsQuery, notesTable, unreadCounts } from '@/lib/shipments/notes';
 import { depotPeopleQuery, type Depot } from '@/lib/shipments/queries';
 import { SHIPMENT_STATUSES, type Shipment, type ShipmentChange, type ShipmentStatus } from '@/lib/shipments/schema';
 import { STATUS_LABEL } from '@/lib/shipments/status';
@@ -37,6 +38,9 @@ export function BoardView({ depot, depots, me }: Props) {
     if (last.record) setAnnouncement(`${last.record.reference} is now ${STATUS_LABEL[last.record.status]}`);
   }, []);
   const { data: board } = useLiveList(shipmentsTable, depot.id, onChanges);
+  const { data: notes } = useLiveList(notesTable, depot.id);
+  const { data: reads } = useQuery(myNoteReadsQuery(supabase, me.id));
+  const unread = useMemo(() => unreadCounts(notes?.rows ?? [], reads ?? {}, me.id), [notes, reads, me.id]);
 
   const driverNames = useMemo(() => new Map(people.map((p) => [p.id, p.full_name])), [people]);
   const markers = useMemo(() => {
@@ -169,6 +173,7 @@ export function BoardView({ depot, depots, me }: Props) {
                         driverName={s.driver_id ? (driverNames.get(s.driver_id) ?? 'Driver') : null}
                         viewers={(markers.viewing.get(s.id) ?? []).join(', ')}
                         editors={(markers.editing.get(s.id) ?? []).join(', ')}
+                        unread={unread.get(s.id) ?? 0}
                         onOpen={openShipment}
                       />
                     ))}
@@ -188,6 +193,7 @@ export function BoardView({ depot, depots, me }: Props) {
           people={people}
           meId={me.id}
           members={members}
+          notes={notes?.rows ?? []}
           offline={connection.state === 'offline'}
           setActivity={setActivity}
           onClose={() => setFilters({ shipment: null })}

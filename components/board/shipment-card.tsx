@@ -1,6 +1,7 @@
 'use client';
 
 import { memo } from 'react';
+import { UnreadBadge } from '@/components/notes/unread-badge';
 import type { Shipment } from '@/lib/shipments/schema';
 
 interface Props {
@@ -9,6 +10,8 @@ interface Props {
   /** Names of colleagues viewing / editing this shipment, joined (a string keeps memo cheap). */
   viewers: string;
   editors: string;
+  /** Notes by others the person has not read. */
+  unread: number;
   onOpen: (id: string) => void;
 }
 
@@ -18,7 +21,14 @@ function formatEta(eta: string | null): string | null {
 }
 
 /** One shipment on the board. Memoized: a delta re-renders only the card whose shipment object changed. */
-export const ShipmentCard = memo(function ShipmentCard({ shipment, driverName, viewers, editors, onOpen }: Props) {
+export const ShipmentCard = memo(function ShipmentCard({
+  shipment,
+  driverName,
+  viewers,
+  editors,
+  unread,
+  onOpen,
+}: Props) {
   const eta = formatEta(shipment.eta);
   return (
     <li>
@@ -32,7 +42,10 @@ export const ShipmentCard = memo(function ShipmentCard({ shipment, driverName, v
       >
         <div className="flex items-baseline justify-between gap-2">
           <span className="font-mono text-sm font-semibold">{shipment.reference}</span>
-          {eta && <span className="text-xs text-slate-500">ETA {eta}</span>}
+          <span className="flex items-center gap-1">
+            <UnreadBadge count={unread} testId={`unread-${shipment.reference}`} />
+            {eta && <span className="text-xs text-slate-500">ETA {eta}</span>}
+          </span>
         </div>
         <div className="mt-1 truncate text-sm">{shipment.recipient}</div>
         <div className="truncate text-xs text-slate-500">{shipment.address}</div>

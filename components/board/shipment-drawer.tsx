@@ -2,7 +2,9 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef } from 'react';
+import { NoteThread } from '@/components/notes/note-thread';
 import { useUpdateShipment, type ShipmentPatch } from '@/lib/shipments/mutations';
+import type { Note } from '@/lib/shipments/notes';
 import { depotBoardQuery, shipmentHistoryQuery, type Person } from '@/lib/shipments/queries';
 import type { Shipment, ShipmentEvent } from '@/lib/shipments/schema';
 import { NEXT_STATUSES, STATUS_LABEL } from '@/lib/shipments/status';
@@ -15,6 +17,7 @@ interface Props {
   people: Person[];
   meId: string;
   members: OnlineMember[];
+  notes: Note[];
   /** Live data is unavailable (offline): editing is disabled. */
   offline: boolean;
   setActivity: (activity: { viewing?: string | null; editing?: string | null }) => void;
@@ -51,7 +54,17 @@ function describeEvent(event: ShipmentEvent, names: Map<string, string>): string
   return parts.join(', ') || Object.keys(changes).join(', ') || 'Updated';
 }
 
-export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, offline, setActivity, onClose }: Props) {
+export function ShipmentDrawer({
+  depotId,
+  shipmentId,
+  people,
+  meId,
+  members,
+  notes,
+  offline,
+  setActivity,
+  onClose,
+}: Props) {
   const supabase = useMemo(() => createClient(), []);
   const { data: board } = useQuery(depotBoardQuery(supabase, depotId));
   const shipment = board?.rows.find((s) => s.id === shipmentId) ?? null;
@@ -193,6 +206,15 @@ export function ShipmentDrawer({ depotId, shipmentId, people, meId, members, off
               {update.error.message}
             </p>
           )}
+
+          <NoteThread
+            shipmentId={shipment.id}
+            depotId={depotId}
+            notes={notes}
+            names={names}
+            meId={meId}
+            offline={offline}
+          />
 
           <section aria-labelledby="timeline-heading">
             <h3 id="timeline-heading" className="text-sm font-medium">

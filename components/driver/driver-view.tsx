@@ -1,14 +1,19 @@
 'use client';
 
+import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { AppHeader } from '@/components/app-header';
+import { NoteThread } from '@/components/notes/note-thread';
+import { UnreadBadge } from '@/components/notes/unread-badge';
 import { useConnectionStatus } from '@/lib/realtime/connection-status';
 import { useUpdateShipment } from '@/lib/shipments/mutations';
 import { usePositionSharing, type Fix, type PositionSource } from '@/lib/shipments/position-sharing';
 import { useAudienceList } from '@/lib/live/hooks';
 import { shipmentsTable } from '@/lib/shipments/live';
-import type { Depot } from '@/lib/shipments/queries';
+import { myNoteReadsQuery, notesTable, unreadCounts } from '@/lib/shipments/notes';
+import { depotPeopleQuery, type Depot } from '@/lib/shipments/queries';
 import type { Shipment } from '@/lib/shipments/schema';
+import { createClient } from '@/lib/supabase/client';
 import { DRIVER_ACTION_LABEL, nextDriverStatus, STATUS_LABEL } from '@/lib/shipments/status';
 import { useDepotLive, type Me } from '@/lib/shipments/use-depot-live';
 
@@ -23,6 +28,13 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
   );
   const { sharePosition } = useDepotLive(depot.id, me);
   const update = useUpdateShipment();
+  const supabase = useMemo(() => createClient(), []);
+  const { data: notes } = useAudienceList(notesTable, me.id);
+  const { data: reads } = useQuery(myNoteReadsQuery(supabase, me.id));
+  const unread = useMemo(() => unreadCounts(notes?.rows ?? [], reads ?? {}, me.id), [notes, reads, me.id]);
+  const [openNotes, setOpenNotes] = useState<string | null>(null);
+  const { data: people = [] } = useQuery(depotPeopleQuery(supabase, depot.id));
+  const names = useMemo(() => new Map(people.map((p) => [p.id, p.full_name])), [people]);
   const connection = useConnectionStatus();
   const [source, setSource] = useState<PositionSource>('off');
 
@@ -115,7 +127,10 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
                 >
                   <div className="flex items-baseline justify-between">
                     <span className="font-mono font-semibold">{s.reference}</span>
-                    <span className="text-sm">{STATUS_LABEL[s.status]}</span>
+                    <span className="flex items-center gap-2 text-sm">
+                      <UnreadBadge count={unread.get(s.id) ?? 0} testId={`driver-unread-${s.reference}`} />
+                      {STATUS_LABEL[s.status]}
+                    </span>
                   </div>
                   <p className="mt-1 text-sm">{s.recipient}</p>
                   <p className="text-sm text-slate-500">{s.address}</p>
@@ -129,6 +144,27 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
                     >
                       {DRIVER_ACTION_LABEL[next] ?? STATUS_LABEL[next]}
                     </button>
+                  )}
+                  <button
+                    type="button"
+                    aria-expanded={openNotes === s.id}
+                    data-testid={`notes-toggle-${s.reference}`}
+                    onClick={() => setOpenNotes(openNotes === s.id ? null : s.id)}
+                    className="mt-3 text-sm text-indigo-700 underline dark:text-indigo-300"
+                  >
+                    {openNotes === s.id ? 'Hide notes' : 'Notes'}
+                  </button>
+                  {openNotes === s.id && (
+                    <div className="mt-2">
+                      <NoteThread
+                        shipmentId={s.id}
+                        depotId={s.depot_id}
+                        notes={notes?.rows ?? []}
+                        names={names}
+                        meId={me.id}
+                        offline={connection.state === 'offline'}
+                      />
+                    </div>
                   )}
                 </li>
               );

@@ -141,3 +141,43 @@ export function useLiveMutation<Row extends VersionedRow>(
     onSuccess: (saved) => writeRowEverywhere(queryClient, table, saved, false),
   });
 }
+
+/** Puts a new row into the list caches it belongs to (its scope's list, its audience's list). */
+export function insertRowIntoCaches<Row extends VersionedRow>(
+  queryClient: QueryClient,
+  table: LiveTable<Row>,
+  row: Row,
+): void {
+  const { scopeColumn, audienceColumn } = table.config;
+  queryClient.setQueryData<LiveList<Row>>(table.keys.list(String(row[scopeColumn])), (list) =>
+    upsertRow(list, row, table.keyOf),
+  );
+  if (audienceColumn && row[audienceColumn] !== null && row[audienceColumn] !== undefined) {
+    queryClient.setQueryData<LiveList<Row>>(table.keys.audience(String(row[audienceColumn])), (list) =>
+      upsertRow(list, row, table.keyOf),
+    );
+  }
+}
+
+/**
+ * Inserts a row and shows it at once in the caches it belongs to (the live
+ * change that follows is then a duplicate, dropped by version). A refusal
+ * carries the database's reason as a LiveMutationError.
+ */
+export function useLiveInsert<Row extends VersionedRow>(table: LiveTable<Row>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (values: Partial<Row>): Promise<Row> => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- internal only; zod validates the row
+      const untyped = createClient() as unknown as SupabaseClient<any, any, any>;
+      const { data, error } = await untyped
+        .from(table.config.name)
+        .insert(values as Record<string, unknown>)
+        .select(table.config.columns ?? '*')
+        .single();
+      if (error) throw explainWriteError(error);
+      return table.config.row.parse(data);
+    },
+    onSuccess: (row) => insertRowIntoCaches(queryClient, table, row),
+  });
+}

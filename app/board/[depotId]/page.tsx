@@ -1,7 +1,8 @@
-import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import { dehydrate, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { notFound, redirect } from 'next/navigation';
 import { BoardView } from '@/components/board/board-view';
+import { LiveHydrationBoundary } from '@/lib/live/hydration';
 import { depotBoardQuery, depotPeopleQuery, fetchMyDepots } from '@/lib/shipments/queries';
 import { requireUser } from '@/lib/session';
 import { createClient } from '@/lib/supabase/server';
@@ -11,7 +12,9 @@ export const metadata: Metadata = { title: 'Board · Switchboard' };
 /**
  * Server-renders the depot board as the signed-in user (RLS decides what it
  * holds) and hands React Query the shipments together with the depot's seq
- * watermark; the client subscribes and catches up from there.
+ * watermark; the client subscribes and catches up from there. The snapshot is
+ * merged by seq and version (LiveHydrationBoundary), so a replayed older page
+ * (Back/Forward) never rolls the board back, whatever the clocks say.
  */
 export default async function BoardPage({ params }: { params: Promise<{ depotId: string }> }) {
   const user = await requireUser();
@@ -29,8 +32,8 @@ export default async function BoardPage({ params }: { params: Promise<{ depotId:
   ]);
 
   return (
-    <HydrationBoundary state={dehydrate(queryClient)}>
+    <LiveHydrationBoundary state={dehydrate(queryClient)}>
       <BoardView depot={depot} depots={depots} me={{ id: user.id, name: user.name, role: user.role }} />
-    </HydrationBoundary>
+    </LiveHydrationBoundary>
   );
 }
