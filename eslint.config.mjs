@@ -26,5 +26,6 @@ export default defineConfig([
     'bench/results/**',
     'test-results/**',
     'playwright-report/**',
+    'tests/live/.generated/**',
   ]),
 ]);
