@@ -140,10 +140,21 @@ as $$
 declare
   t live.tables;
   allowed boolean;
+  caller uuid := (select auth.uid());
+  memo text;
 begin
-  if scope is null or (select auth.uid()) is null then
+  if scope is null or caller is null then
     return false;
   end if;
+  -- The policies on live.changes ask once per row: remember the answer for the
+  -- rest of the transaction (one API request or one channel join), keyed by
+  -- table, scope, user and role.
+  memo := 'live.read_' || md5(live_table || ':' || scope || ':' || caller::text || ':' || current_user);
+  case current_setting(memo, true)
+    when 't' then return true;
+    when 'f' then return false;
+    else null;
+  end case;
   select * into t from live.tables where table_name = live_table;
   if not found then
     return false;
@@ -152,20 +163,21 @@ begin
     -- Only the canonical spelling of a value names its topic (no aliases such
     -- as an upper-case uuid, which would never receive a message anyway).
     execute format('select ($1::%s)::text = $1', t.scope_type) into allowed using scope;
-    if not allowed then
-      return false;
-    end if;
-    if t.scope_check is not null then
-      execute format('select %s($1::%s)', t.scope_check::regproc, t.scope_type) into allowed using scope;
-    else
-      execute format('select exists (select 1 from %s r where r.%I = $1::%s)', t.scope_ref, t.scope_ref_column,
-                     t.scope_type) into allowed using scope;
+    if allowed then
+      if t.scope_check is not null then
+        execute format('select %s($1::%s)', t.scope_check::regproc, t.scope_type) into allowed using scope;
+      else
+        execute format('select exists (select 1 from %s r where r.%I = $1::%s)', t.scope_ref, t.scope_ref_column,
+                       t.scope_type) into allowed using scope;
+      end if;
     end if;
   exception
     when invalid_text_representation or numeric_value_out_of_range or invalid_datetime_format then
-      return false;
+      allowed := false;
   end;
-  return coalesce(allowed, false);
+  allowed := coalesce(allowed, false);
+  perform set_config(memo, case when allowed then 't' else 'f' end, true);
+  return allowed;
 end;
 $$;
 comment on function live.can_read_scope is 'The one rule for a live table''s scope: may the caller receive its topic and read its history and watermark?';
