@@ -1,4 +1,4 @@
-// live.publish / live.unpublish (supabase/migrations/20261201000100_live_schema.sql)
+// live.publish / live.unpublish (supabase/migrations/20261201000110_live_publish.sql)
 // on throw-away tables: what publish installs, that it is idempotent, that the
 // default rule and the audience rule decide who reads what, and that unpublish
 // removes every object publish created.
