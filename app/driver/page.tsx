@@ -3,6 +3,7 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { DriverView } from '@/components/driver/driver-view';
 import { LiveHydrationBoundary } from '@/lib/live/hydration';
+import { notesTable } from '@/lib/shipments/notes';
 import { driverShipmentsQuery, fetchMyDepots } from '@/lib/shipments/queries';
 import { requireUser } from '@/lib/session';
 import { createClient } from '@/lib/supabase/server';
@@ -17,7 +18,10 @@ export default async function DriverPage() {
   if (!depot)
     return <main className="p-8">You are not a member of any depot yet. Ask your dispatcher to add you.</main>;
   const queryClient = new QueryClient();
-  await queryClient.prefetchQuery(driverShipmentsQuery(supabase, user.id));
+  await Promise.all([
+    queryClient.prefetchQuery(driverShipmentsQuery(supabase, user.id)),
+    queryClient.prefetchQuery(notesTable.audienceQuery(supabase, user.id)),
+  ]);
   return (
     <LiveHydrationBoundary state={dehydrate(queryClient)}>
       <DriverView me={{ id: user.id, name: user.name, role: user.role }} depot={depot} />

@@ -3,6 +3,7 @@ import type { Metadata } from 'next';
 import { notFound, redirect } from 'next/navigation';
 import { BoardView } from '@/components/board/board-view';
 import { LiveHydrationBoundary } from '@/lib/live/hydration';
+import { notesTable } from '@/lib/shipments/notes';
 import { depotBoardQuery, depotPeopleQuery, fetchMyDepots } from '@/lib/shipments/queries';
 import { requireUser } from '@/lib/session';
 import { createClient } from '@/lib/supabase/server';
@@ -29,6 +30,7 @@ export default async function BoardPage({ params }: { params: Promise<{ depotId:
   await Promise.all([
     queryClient.fetchQuery(depotBoardQuery(supabase, depotId)),
     queryClient.prefetchQuery(depotPeopleQuery(supabase, depotId)),
+    queryClient.prefetchQuery(notesTable.listQuery(supabase, depotId)),
   ]);
 
   return (
