@@ -111,11 +111,11 @@ describe('each key at each entry point', () => {
   it.each(KEYS())('Realtime: the %s connects; private channels follow its role', async (_n, key, role) => {
     const c = await realtimeClient({ apiKey: key });
     await subscribed(c.channel(`keys-public-${randomUUID()}`));
-    const depot = c.channel(`depot:${DEPOT.north}`, { config: { private: true } });
+    const depot = c.channel(`shipments:${DEPOT.north}`, { config: { private: true } });
     if (role === 'service_role') await subscribed(depot);
     else
       expect((await subscribeFailure(depot)).error?.message).toBe(
-        `Unauthorized: You do not have permissions to read from this Channel topic: depot:${DEPOT.north}`,
+        `Unauthorized: You do not have permissions to read from this Channel topic: shipments:${DEPOT.north}`,
       );
   });
 

@@ -50,7 +50,7 @@ async function verdicts(url: string, apikey: string, token: string) {
     ws.once('open', () => {
       ws.send(
         JSON.stringify({
-          topic: `realtime:depot:${DEPOT.north}`,
+          topic: `realtime:shipments:${DEPOT.north}`,
           event: 'phx_join',
           payload: { config: { private: true }, access_token: token },
           ref: '1',
