@@ -164,13 +164,6 @@ export type Database = {
             referencedRelation: "shipments"
             referencedColumns: ["id"]
           },
-          {
-            foreignKeyName: "shipment_note_reads_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
         ]
       }
       shipment_notes: {

@@ -79,7 +79,11 @@ select live.publish('public.shipment_notes', 'depot_id',
 -- Who read a shipment's notes up to when (database time, compared with the
 -- notes' created_at: one clock). Each person sees and writes only their own.
 create table public.shipment_note_reads (
-  user_id uuid not null references public.profiles (id) on delete cascade,
+  -- References auth.users, not public.profiles: with foreign keys to both
+  -- profiles and shipments in its primary key, PostgREST would take this table
+  -- for a many-to-many junction and `shipments?select=*,profiles(*)` would turn
+  -- ambiguous (PGRST201).
+  user_id uuid not null references auth.users (id) on delete cascade,
   shipment_id uuid not null references public.shipments (id) on delete cascade,
   read_at timestamptz not null default now(),
   primary key (user_id, shipment_id)

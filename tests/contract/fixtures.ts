@@ -20,7 +20,12 @@ export interface ContractWorld {
 
 export const PASSWORD = 'contract-password-1';
 
-async function person(sql: Sql, tag: string, role: ContractPerson['role'], name: string): Promise<ContractPerson> {
+export async function createPerson(
+  sql: Sql,
+  tag: string,
+  role: ContractPerson['role'],
+  name: string,
+): Promise<ContractPerson> {
   const email = `${tag}.${role}.${Math.random().toString(36).slice(2, 8)}@contract.test`;
   const [{ id }] = await sql<{ id: string }[]>`
     insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
@@ -41,9 +46,9 @@ export async function createWorld(sql: Sql, tag: string): Promise<ContractWorld>
     await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract ${unique}`}, 1, 1, 2, 2) returning id`;
   const [{ id: otherDepotId }] =
     await sql`insert into depots (name, min_lat, min_lng, max_lat, max_lng) values (${`Contract other ${unique}`}, 1, 1, 2, 2) returning id`;
-  const dispatcher = await person(sql, tag, 'dispatcher', 'Contract Dispatcher');
-  const colleague = await person(sql, tag, 'dispatcher', 'Contract Colleague');
-  const driver = await person(sql, tag, 'driver', 'Contract Driver');
+  const dispatcher = await createPerson(sql, tag, 'dispatcher', 'Contract Dispatcher');
+  const colleague = await createPerson(sql, tag, 'dispatcher', 'Contract Colleague');
+  const driver = await createPerson(sql, tag, 'driver', 'Contract Driver');
   for (const p of [dispatcher, colleague, driver])
     await sql`insert into depot_members (depot_id, user_id) values (${depotId}, ${p.id})`;
   return { depotId, otherDepotId, dispatcher, colleague, driver, password: PASSWORD };
