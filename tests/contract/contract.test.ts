@@ -118,6 +118,7 @@ for (const harness of harnesses()) {
             expect(await harness.authorize(world.driver, `${subject().table}:${world.depotId}`)).toBe(200);
         });
 
+        // Reconnect backoff plus catch-up on two shared cores can take longer than the default 30 s.
         it('after the server drops the socket: reconnecting, then connected, and the gap is filled from the record, each change once', async () => {
           const client = await open(world.dispatcher);
           const states: ConnectionState[] = [];
@@ -166,7 +167,7 @@ for (const harness of harnesses()) {
           stopWatching();
           feed.close();
           sub.unsubscribe();
-        });
+        }, 60_000);
 
         it('a StrictMode-style double mount leaves one live subscription and one delivery per message', async () => {
           const client = await open(world.dispatcher);
