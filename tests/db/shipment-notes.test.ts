@@ -1,12 +1,16 @@
 // Per-shipment notes (supabase/migrations/20261201000400_shipment_notes.sql):
 // readable and writable by exactly those who can see the shipment, live on the
 // depot's notes topic and on the assigned driver's, following reassignment.
-// Depots and people of its own, so other files' counts of the demo data hold.
+// A database of its own (migrated and seeded), so the people, depots and
+// shipments it adds never change what other files count.
+import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPerson, createWorld, type ContractWorld } from '../contract/fixtures';
-import { asActor, attempt, connect, type Actor } from '../support/db';
+import { createPrivateDatabase, type PrivateDatabase } from '../contract/private-stack';
+import { asActor, attempt, type Actor } from '../support/db';
 
-const sql = connect(2);
+let database: PrivateDatabase;
+let sql: Sql;
 let home: ContractWorld;
 let away: ContractWorld;
 let dispatcher: Actor;
@@ -21,6 +25,8 @@ let shipmentId: string;
 const user = (id: string): Actor => ({ kind: 'user', id });
 
 beforeAll(async () => {
+  database = await createPrivateDatabase('notes');
+  sql = database.sql;
   home = await createWorld(sql, 'notes');
   away = await createWorld(sql, 'notesaway');
   const second = await createPerson(sql, 'notes', 'driver', 'Second Driver');
@@ -36,7 +42,7 @@ beforeAll(async () => {
     insert into shipments (depot_id, reference, recipient, address, driver_id, status)
     values (${home.depotId}, ${`NOTE-${process.pid}`}, 'R', 'A', ${home.driver.id}, 'assigned') returning id`;
 });
-afterAll(() => sql.end());
+afterAll(() => database?.drop());
 
 const addNote = (actor: Actor, body: string) =>
   attempt(

@@ -16,8 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateTypes } from '@switchboard/devstack';
 import { liveAdd } from '../../scripts/live-add';
 import { names } from '../../scripts/live-add/render';
-import { createWorld, PASSWORD, type ContractWorld } from '../contract/fixtures';
-import { connect } from '../support/db';
+import { connect, DEPOT } from '../support/db';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 // The test's own table on the shared test stack (whose API runs in the main
@@ -26,13 +25,11 @@ const TABLE = `gen_parcels_${process.pid}`;
 const OUT = path.join(import.meta.dirname, '.generated', String(process.pid));
 
 let sql: Sql;
-let world: ContractWorld;
 let tmp: string;
 let written: string[] = [];
 
 beforeAll(async () => {
   sql = connect(2);
-  world = await createWorld(sql, 'gen');
   await sql.unsafe(`
     create table public.${TABLE} (
       id uuid primary key default gen_random_uuid(),
@@ -47,7 +44,7 @@ beforeAll(async () => {
     alter table public.${TABLE} enable row level security;
     create policy "Members use parcels of their depots" on public.${TABLE} for all to authenticated
       using ((select public.is_depot_member(depot_id))) with check ((select public.is_depot_member(depot_id)));`);
-  await sql.unsafe(`insert into public.${TABLE} (depot_id, label) values ($1, 'first')`, [world.depotId]);
+  await sql.unsafe(`insert into public.${TABLE} (depot_id, label) values ($1, 'first')`, [DEPOT.north]);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'live-add-'));
   const typesFile = path.join(tmp, 'database.types.ts');
   await writeFile(typesFile, await generateTypes(inject('stack').dbUrl));
@@ -119,8 +116,9 @@ describe('npm run live:add', () => {
     process.env.NEXT_PUBLIC_SUPABASE_ANON_KEY = inject('stack').anonKey;
     const { createClient } = await import('../../lib/supabase/client');
     const { error } = await createClient().auth.signInWithPassword({
-      email: world.dispatcher.email,
-      password: PASSWORD,
+      // A demo account (supabase/seed.sql): the test adds no people to the shared database.
+      email: 'dispatcher.north@example.com',
+      password: 'password123',
     });
     expect(error).toBeNull();
     type ListHook = (scope: string) => {
@@ -136,19 +134,19 @@ describe('npm run live:add', () => {
     const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
     const wrapper = ({ children }: { children: ReactNode }) =>
       createElement(QueryClientProvider, { client: queryClient }, children);
-    const { result, unmount } = renderHook(() => ({ list: useList(world.depotId), update: useUpdate() }), { wrapper });
+    const { result, unmount } = renderHook(() => ({ list: useList(DEPOT.north), update: useUpdate() }), { wrapper });
     await waitFor(() => expect(result.current.list.data?.rows.map((r) => r.label)).toEqual(['first']), {
       timeout: 15_000,
     });
 
     // A change committed elsewhere arrives live (seq feed + merge).
-    await sql.unsafe(`insert into public.${TABLE} (depot_id, label) values ($1, 'second')`, [world.depotId]);
+    await sql.unsafe(`insert into public.${TABLE} (depot_id, label) values ($1, 'second')`, [DEPOT.north]);
     await waitFor(
       () => expect(result.current.list.data?.rows.map((r) => r.label).sort()).toEqual(['first', 'second']),
       { timeout: 15_000 },
     );
     const [{ last_seq }] = await sql`
-      select last_seq::int from live.watermarks where table_name = ${TABLE} and scope = ${world.depotId}`;
+      select last_seq::int from live.watermarks where table_name = ${TABLE} and scope = ${DEPOT.north}`;
     await waitFor(() => expect(result.current.list.data?.watermark).toBe(last_seq), { timeout: 15_000 });
 
     // The generated update hook: version-guarded, and a stale version is refused with the database's state.
