@@ -54,7 +54,7 @@ test('realtime.send_binary reaches 2.0.0 clients as raw bytes with meta.id; 1.0.
 
 test('binary messages of a private topic are replayed as bytes, with replayed: true', async () => {
   const since = Date.now() - 1000;
-  const topic = `depot:${DEPOT.north}`;
+  const topic = `shipments:${DEPOT.north}`;
   const token = await mintToken({ sub: USER.dispatcherNorth });
   await sql`select realtime.send_binary(${Buffer.from('héllo', 'utf8')}, 'rt_test_bytes', ${topic}, true)`;
   const later = await listen(topic, { token, config: { private: true, broadcast: { replay: { since, limit: 25 } } } });
