@@ -82,6 +82,10 @@ for (const harness of harnesses()) {
     for (const kind of ['shipments', 'a throw-away live table'] as const) {
       describe.sequential(kind, () => {
         const subject = () => (kind === 'shipments' ? shipmentsSubject : throwaway);
+        // Each table starts with no tabs of the other one left open (fewer sockets to reconnect at once).
+        afterAll(async () => {
+          await Promise.all(clients.splice(0).map((c) => c.close()));
+        });
 
         it('delivers changes published server-side in order; unsubscribing stops delivery', async () => {
           const a = collectChanges(await open(world.dispatcher), subject().table, world.depotId);
