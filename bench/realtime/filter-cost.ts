@@ -98,7 +98,6 @@ async function main(): Promise<void> {
     port: await devstack.freePort(),
     keys,
     env,
-    ephemeral: true, // ignored by builds that predate the option
   });
   // Writers commit synchronously, as on a developer's `npm run stack`.
   const sql = postgres(stack.dbUrl, { max: 8, onnotice: () => {}, connection: { synchronous_commit: 'on' } });

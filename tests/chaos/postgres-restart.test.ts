@@ -49,7 +49,7 @@ describe.sequential('chaos: restart Postgres under load (supabase)', () => {
       keys: await readTestKeys(),
       env: process.env,
       logSink: () => {},
-      ephemeral: true,
+      persistentSlot: true, // as `npm run stack`: the database's one slot, kept across restarts
     });
     depots = await createDepots(sql, 'pgrestart', DEPOTS);
   }, 60_000);
@@ -142,7 +142,7 @@ describe.sequential('chaos: restart Postgres with no later writes (supabase)', (
       keys: await readTestKeys(),
       env: { ...process.env, DEVSTACK_REALTIME_REPLICATION_RETRY_MS: String(RETRY_MS) },
       logSink: () => {},
-      ephemeral: true,
+      persistentSlot: true, // as `npm run stack`: the database's one slot, kept across restarts
     });
     [depot] = await createDepots(sql, 'pgquiet', 1);
   }, 60_000);

@@ -22,11 +22,15 @@ export interface ApiOptions {
   /** Receives the gateway's log lines instead of stdout/stderr (tests). */
   logSink?: LogSink;
   /**
-   * A throw-away stack (tests): Realtime streams from a replication slot of
-   * its own and drops it on close. Otherwise the slot is the database's
-   * persistent `devstack_realtime_<db>`, kept between runs.
+   * true (what `devstack start` uses): Realtime streams from the database's one
+   * persistent slot `devstack_realtime_<db>`, kept between runs, so changes
+   * committed while the stack was down are delivered when it starts again; a
+   * second gateway on the same database is refused.
+   * false (default: tests, benchmarks, several gateways on one database): a
+   * slot of this gateway's own, which still survives Postgres restarts and is
+   * dropped when the gateway closes.
    */
-  ephemeral?: boolean;
+  persistentSlot?: boolean;
 }
 
 export interface RunningApi extends RunningGateway {
@@ -72,7 +76,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const metrics = createDevstackMetrics();
   let realtime: RealtimeService | null = null;
   try {
-    realtime = createRealtimeService(ctx, { dbUrl: options.dbUrl, metrics, ephemeral: options.ephemeral });
+    realtime = createRealtimeService(ctx, {
+      dbUrl: options.dbUrl,
+      metrics,
+      persistentSlot: options.persistentSlot ?? false,
+    });
     await realtime.ready;
     const services = [
       createAuthService(ctx),

@@ -173,7 +173,7 @@ async function start(reset: boolean): Promise<void> {
     );
   }
   api = await timed(`API gateway listening on 127.0.0.1:${env.DEVSTACK_API_PORT} (auth, rest, realtime)`, () =>
-    startApi({ dbUrl: stack!.dbUrl, port: env.DEVSTACK_API_PORT, keys, config }),
+    startApi({ dbUrl: stack!.dbUrl, port: env.DEVSTACK_API_PORT, keys, config, persistentSlot: true }),
   );
   const status = await readStackStatus(stack.sql);
   console.log(`

@@ -82,6 +82,7 @@ describe('bootstrap and migrations', () => {
       'auth.uid()',
       'realtime.broadcast_changes(topic_name text, event_name text, operation text, table_name text, table_schema text, new record, old record, level text)',
       'realtime.send(payload jsonb, event text, topic text, private boolean)',
+      'realtime.send_binary(payload bytea, event text, topic text, private boolean)',
       'realtime.topic()',
     ]);
     const claims = JSON.stringify({
@@ -107,7 +108,8 @@ describe('bootstrap and migrations', () => {
   it('keeps our objects out of the auth and realtime schemas (so the migrations run on Supabase)', async () => {
     const ours = await sql`
       select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname in ('auth', 'realtime') and c.relkind in ('r', 'v', 'm')
+      where n.nspname in ('auth', 'realtime') and c.relkind in ('r', 'p', 'v', 'm')
+        and not c.relispartition -- realtime.messages' daily partitions, as on Supabase
         and c.relname not in ('users', 'identities', 'sessions', 'refresh_tokens', 'mfa_amr_claims', 'messages')`;
     expect(ours).toEqual([]);
   });

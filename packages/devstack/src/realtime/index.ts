@@ -44,8 +44,8 @@ export function createRealtimeService(
   options: {
     dbUrl: string;
     metrics?: DevstackMetrics;
-    /** A throw-away stack (tests): its replication slot is its own and is dropped on close. */
-    ephemeral?: boolean;
+    /** The database's persistent slot (the CLI), or one of this service's own, dropped on close (default). */
+    persistentSlot?: boolean;
   },
 ): RealtimeService {
   const limits = readLimits(gateway.env, gateway.config.realtime);
@@ -74,8 +74,8 @@ export function createRealtimeService(
   const changes = new PostgresChanges({
     sql: gateway.sql,
     dbUrl: options.dbUrl,
-    slot: options.ephemeral ? ephemeralSlotName() : persistentSlotName(databaseOf(options.dbUrl)),
-    dropSlotOnClose: options.ephemeral ?? false,
+    slot: options.persistentSlot ? persistentSlotName(databaseOf(options.dbUrl)) : ephemeralSlotName(),
+    dropSlotOnClose: !options.persistentSlot,
     retryMs: readReplicationRetryMs(gateway.env),
     maxRecordBytes: limits.maxRecordBytes,
     onBroadcast: (m) => deliverStoredBroadcast(ctx, m),

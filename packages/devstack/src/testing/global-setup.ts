@@ -52,7 +52,7 @@ export async function setup(project: TestProject): Promise<void> {
   // The CLI's default keys, whatever the developer's shell exports, in the JWT
   // mode DEVSTACK_JWT_ALGORITHM picks (ES256 unless HS256; npm test runs both).
   const keys = await readTestKeys();
-  api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys, env: process.env, ephemeral: true });
+  api = await startApi({ dbUrl: stack.dbUrl, port: await freePort(), keys, env: process.env });
   const [{ server_version }] = await stack.sql<{ server_version: string }[]>`show server_version`;
   const info: StackInfo = {
     dbUrl: stack.dbUrl,

@@ -160,6 +160,5 @@ export async function privateApi(env: Record<string, string>) {
     // The same keys as the main test stack, so tokens minted for one work on the other.
     keys: stack().keys,
     env: { ...process.env, ...env },
-    ephemeral: true,
   });
 }

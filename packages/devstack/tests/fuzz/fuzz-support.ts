@@ -36,7 +36,6 @@ export async function startPrivateApi(env: Record<string, string> = {}): Promise
     port: await freePort(),
     keys: await readTestKeys(),
     env: { ...process.env, ...env },
-    ephemeral: true,
   });
 }
 

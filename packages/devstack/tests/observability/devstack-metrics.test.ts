@@ -27,7 +27,6 @@ beforeAll(async () => {
     keys: inject('stack').keys,
     env: { ...process.env, DEVSTACK_LOG_FORMAT: 'json' },
     logSink: (line) => logLines.push(line),
-    ephemeral: true,
   });
   await sql.unsafe(`
     create schema ${schema};

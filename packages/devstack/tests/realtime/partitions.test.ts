@@ -107,7 +107,6 @@ test('a private join with no partition for today fails with MissingPartition, an
     port: await freePort(),
     keys: stack().keys, // the main test stack's, so minted tokens work here too
     env: process.env,
-    ephemeral: true,
   });
   try {
     expect(await partitions(db)).toHaveLength(5); // the service made them at start

@@ -37,7 +37,7 @@ async function api(dbUrl: string, options: { ephemeral?: boolean; env?: Record<s
     port: await freePort(),
     keys: stack().keys, // the main test stack's, so minted tokens work here too
     env: { ...process.env, ...options.env },
-    ephemeral: options.ephemeral,
+    persistentSlot: !options.ephemeral,
     logSink: () => {},
   });
   apis.push(running);

@@ -4,10 +4,10 @@ import type { Sql } from 'postgres';
 // The dev stack's logical replication slot. It is persistent (not TEMPORARY),
 // so it survives a Postgres restart and the stream resumes from the last
 // position the stack confirmed: a change committed while the stream was away
-// is still streamed, and delivered live. A stack that is only for a test run
-// (`ephemeral`) gets a slot of its own and drops it when it closes; a
-// developer's stack keeps one slot per database, `devstack_realtime_<db>`,
-// removed by `npm run stack:reset`.
+// is still streamed, and delivered live. A developer's stack (`devstack start`,
+// startApi's `persistentSlot`) keeps one slot per database,
+// `devstack_realtime_<db>`, removed by `npm run stack:reset`; any other gateway
+// (tests, benchmarks) gets a slot of its own and drops it when it closes.
 
 const SLOT_PREFIX = 'devstack_realtime_';
 
