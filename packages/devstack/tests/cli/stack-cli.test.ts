@@ -186,6 +186,17 @@ describe('npm run stack', () => {
         reset.child.kill('SIGTERM');
         await reset.exited;
       } finally {
+        // A stopped stack's walsender can outlive its process by a moment, and
+        // DROP DATABASE refuses while a slot of the database is active.
+        await expect
+          .poll(
+            async () => (await admin`select 1 from pg_replication_slots where database = ${name} and active`).length,
+            {
+              timeout: 10_000,
+            },
+          )
+          .toBe(0);
+        await admin`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = ${name}`;
         await admin.unsafe(`drop database if exists ${name} with (force)`);
         await admin.end();
       }
