@@ -2,6 +2,7 @@
 
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
+import { safeRedirectPath } from '@/lib/security/redirects';
 import { homeFor } from '@/lib/session';
 import { createClient } from '@/lib/supabase/server';
 
@@ -14,11 +15,6 @@ const credentials = z.object({
 export interface SignInState {
   error: string | null;
   email: string;
-}
-
-/** Only same-site paths: never redirect to another origin after sign-in. */
-function safeNext(next: string | undefined): string | null {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : null;
 }
 
 export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
@@ -43,5 +39,6 @@ export async function signIn(_previous: SignInState, form: FormData): Promise<Si
     await supabase.auth.signOut();
     return { error: 'This account has no Switchboard profile. Ask an admin to add you to a depot.', email };
   }
-  redirect(safeNext(parsed.data.next) ?? homeFor(profile));
+  // Only a path on this site: `next` comes from the query string, anyone can write it.
+  redirect(safeRedirectPath(parsed.data.next) ?? homeFor(profile));
 }

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { LoginForm, type DemoAccount } from '@/components/login-form';
+import { safeRedirectPath } from '@/lib/security/redirects';
 import { getCurrentUser, homeFor } from '@/lib/session';
 import { isLocalStack } from '@/lib/supabase/env';
 
@@ -16,10 +17,11 @@ const DEMO_ACCOUNTS: DemoAccount[] = [
   { email: 'driver.south1@example.com', label: 'Driver, South 1' },
 ];
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
   const user = await getCurrentUser();
   if (user) redirect(homeFor(user));
-  const { next } = await searchParams;
+  // Dropped here already when it is not a path on this site (the action checks again).
+  const next = safeRedirectPath((await searchParams).next) ?? undefined;
   return (
     <main className="mx-auto flex min-h-screen max-w-md flex-col justify-center px-6 py-12">
       <h1 className="text-2xl font-semibold tracking-tight">Sign in to Switchboard</h1>

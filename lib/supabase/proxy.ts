@@ -36,6 +36,8 @@ export async function updateSession(request: NextRequest): Promise<NextResponse>
   const path = request.nextUrl.pathname;
 
   if (!signedIn && !PUBLIC_PATHS.some((p) => path === p || path.startsWith(`${p}/`))) {
+    // Absolute here (Next requires it in a proxy), on the request's own origin,
+    // which Next then sends as a relative Location: never the internal host.
     const url = request.nextUrl.clone();
     url.pathname = '/login';
     url.search = path === '/' ? '' : `?next=${encodeURIComponent(path + request.nextUrl.search)}`;
