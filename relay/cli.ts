@@ -11,6 +11,10 @@ import { ablyPublisher } from './publishers/ably';
 import { describeError, type Publisher } from './publishers/publisher';
 import { pusherPublisher } from './publishers/pusher';
 import { Relay } from './relay';
+import { backoffDelay, type BackoffPolicy } from '../lib/realtime/backoff';
+
+/** After the relay stopped on an error (e.g. its database connection dropped). */
+const RESTART_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 30_000 };
 
 const log = (line: string) => console.log(`${new Date().toISOString()} [relay] ${line}`);
 const fail = (line: string) => console.error(`${new Date().toISOString()} [relay] ${line}`);
@@ -93,7 +97,7 @@ async function main(): Promise<number> {
     }
   }
 
-  let restartDelay = 1_000;
+  let restarts = 0;
   while (!stop.signal.aborted) {
     const startedAt = Date.now();
     try {
@@ -101,10 +105,11 @@ async function main(): Promise<number> {
     } catch (err) {
       if (stop.signal.aborted) break;
       // A healthy run resets the backoff; repeated failures back off to 30 s.
-      if (Date.now() - startedAt > 60_000) restartDelay = 1_000;
+      if (Date.now() - startedAt > 60_000) restarts = 0;
+      restarts += 1;
+      const restartDelay = backoffDelay(RESTART_BACKOFF, restarts);
       fail(`stopped by an error: ${describeError(err)}; starting over in ${restartDelay} ms`);
       await new Promise((resolve) => setTimeout(resolve, restartDelay));
-      restartDelay = Math.min(restartDelay * 2, 30_000);
     }
   }
   observer.stop();

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ReservedSql, Sql } from 'postgres';
+import { backoffDelay, type BackoffPolicy } from '../lib/realtime/backoff';
 import { describeError, type Publisher } from './publishers/publisher';
 
 // The outbox relay: publishes public.realtime_outbox rows to Ably or Pusher.
@@ -56,8 +57,10 @@ export interface RelayOptions {
   retentionMs?: number;
   /** How often pruning runs. */
   pruneIntervalMs?: number;
-  /** Retry delay after the n-th failure: min(maxMs, baseMs * 2^(n-1)), of which a random half is jitter. */
+  /** Retry delay after the n-th failure: uniform in [0, min(maxMs, baseMs · 2^(n−1))] (full jitter, lib/realtime/backoff). */
   backoff?: { baseMs: number; maxMs: number };
+  /** The jitter's random source, [0, 1) (tests pass a fixed one). */
+  random?: () => number;
   /** Channels published in parallel within a batch. */
   concurrency?: number;
   lockKey?: number;
@@ -84,7 +87,8 @@ export class Relay extends EventEmitter<RelayEvents> {
   private readonly pollIntervalMs: number;
   private readonly retentionMs: number;
   private readonly pruneIntervalMs: number;
-  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
   private readonly concurrency: number;
   private readonly lockKey: number;
 
@@ -100,15 +104,16 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000;
     this.pruneIntervalMs = options.pruneIntervalMs ?? 60_000;
-    this.backoff = options.backoff ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
+    const backoff = options.backoff ?? { baseMs: 1_000, maxMs: 5 * 60_000 };
+    this.backoff = { baseMs: backoff.baseMs, capMs: backoff.maxMs };
+    this.random = options.random ?? Math.random;
     this.concurrency = options.concurrency ?? 8;
     this.lockKey = options.lockKey ?? RELAY_LOCK_KEY;
   }
 
-  /** The delay before retry number `attempt` (1 = after the first failure): exponential, capped, half of it random. */
+  /** The delay before retry number `attempt` (1 = after the first failure): exponential, capped, full jitter. */
   retryDelayMs(attempt: number): number {
-    const ceiling = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.min(attempt - 1, 30));
-    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    return backoffDelay(this.backoff, attempt, this.random);
   }
 
   /**

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { BACKOFF, reconnectDelay } from '../../lib/realtime/backoff';
 import { ConnectionStatusStore } from '../../lib/realtime/connection-status';
 
 describe('ConnectionStatusStore', () => {
@@ -42,17 +41,5 @@ describe('ConnectionStatusStore', () => {
     unsubscribe();
     store.reconnecting(1, 1_000);
     expect(calls).toBe(2);
-  });
-});
-
-describe('reconnectDelay', () => {
-  it('grows exponentially from the base, is capped, and is jittered within [ceiling/2, ceiling]', () => {
-    expect(reconnectDelay(1, () => 0)).toBe(BACKOFF.baseMs / 2);
-    expect(reconnectDelay(1, () => 1)).toBe(BACKOFF.baseMs);
-    expect(reconnectDelay(3, () => 1)).toBe(BACKOFF.baseMs * 4);
-    expect(reconnectDelay(20, () => 1)).toBe(BACKOFF.capMs);
-    expect(reconnectDelay(20, () => 0)).toBe(BACKOFF.capMs / 2);
-    const spread = new Set(Array.from({ length: 50 }, () => reconnectDelay(4)));
-    expect(spread.size).toBeGreaterThan(10);
   });
 });
