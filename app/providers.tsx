@@ -1,20 +1,17 @@
 'use client';
 
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useState, type ReactNode } from 'react';
+import { QueryClientProvider } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
 import { z } from 'zod';
+import { getQueryClient } from '@/lib/query-client';
 
 // zod compiles parsers with `new Function` when it can; the CSP forbids eval,
 // so use its interpreter in the browser (and never trip a CSP report).
 z.config({ jitless: true });
 
 export function Providers({ children }: { children: ReactNode }) {
-  // One client per browser tab (per request on the server), never a module global.
-  const [queryClient] = useState(
-    () =>
-      new QueryClient({
-        defaultOptions: { queries: { staleTime: 30_000, refetchOnWindowFocus: false, retry: 2 } },
-      }),
-  );
+  // Not useState: React discards state of a render that suspends before its
+  // first commit, and with it the cache (TanStack's Advanced SSR guide).
+  const queryClient = getQueryClient();
   return <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
 }

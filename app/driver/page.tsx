@@ -1,10 +1,11 @@
-import { dehydrate, QueryClient } from '@tanstack/react-query';
+import { dehydrate } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { DriverView } from '@/components/driver/driver-view';
 import { LiveHydrationBoundary } from '@/lib/live/hydration';
 import { notesTable } from '@/lib/shipments/notes';
 import { driverShipmentsQuery, fetchMyDepots } from '@/lib/shipments/queries';
+import { getQueryClient } from '@/lib/query-client';
 import { requireUser } from '@/lib/session';
 import { createClient } from '@/lib/supabase/server';
 
@@ -17,7 +18,7 @@ export default async function DriverPage() {
   const [depot] = await fetchMyDepots(supabase);
   if (!depot)
     return <main className="p-8">You are not a member of any depot yet. Ask your dispatcher to add you.</main>;
-  const queryClient = new QueryClient();
+  const queryClient = getQueryClient();
   await Promise.all([
     queryClient.prefetchQuery(driverShipmentsQuery(supabase, user.id)),
     queryClient.prefetchQuery(notesTable.audienceQuery(supabase, user.id)),

@@ -1,10 +1,11 @@
-import { dehydrate, QueryClient } from '@tanstack/react-query';
+import { dehydrate } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { notFound, redirect } from 'next/navigation';
 import { BoardView } from '@/components/board/board-view';
 import { LiveHydrationBoundary } from '@/lib/live/hydration';
 import { notesTable } from '@/lib/shipments/notes';
 import { depotBoardQuery, depotPeopleQuery, fetchMyDepots } from '@/lib/shipments/queries';
+import { getQueryClient } from '@/lib/query-client';
 import { requireUser } from '@/lib/session';
 import { createClient } from '@/lib/supabase/server';
 
@@ -26,7 +27,7 @@ export default async function BoardPage({ params }: { params: Promise<{ depotId:
   const depot = depots.find((d) => d.id === depotId);
   if (!depot) notFound();
 
-  const queryClient = new QueryClient();
+  const queryClient = getQueryClient();
   await Promise.all([
     queryClient.fetchQuery(depotBoardQuery(supabase, depotId)),
     queryClient.prefetchQuery(depotPeopleQuery(supabase, depotId)),
