@@ -4,8 +4,10 @@
 // with the reason on stderr and exit code 1; after that the relay runs until
 // SIGINT/SIGTERM. If its database connection drops it starts over (waiting for
 // the lock again), resuming from the first undelivered row.
+import type pino from 'pino';
 import postgres from 'postgres';
 import { relayConfig, RelayConfigError, type RelayConfig } from './config';
+import { createRelayLogger, readRelayLogFormat } from './log';
 import { createRelayMetrics, observeRelay, serveRelayMetrics } from './metrics';
 import { ablyPublisher } from './publishers/ably';
 import { describeError, type Publisher } from './publishers/publisher';
@@ -16,8 +18,16 @@ import { backoffDelay, type BackoffPolicy } from '../lib/realtime/backoff';
 /** After the relay stopped on an error (e.g. its database connection dropped). */
 const RESTART_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 30_000 };
 
-const log = (line: string) => console.log(`${new Date().toISOString()} [relay] ${line}`);
-const fail = (line: string) => console.error(`${new Date().toISOString()} [relay] ${line}`);
+let logger: pino.Logger;
+try {
+  logger = createRelayLogger(readRelayLogFormat(process.env));
+} catch (err) {
+  // The one line that cannot go through the logger: its own setting is wrong.
+  process.stderr.write(`[relay] ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+const log = (msg: string, fields: Record<string, unknown> = {}) => logger.info(fields, msg);
+const fail = (msg: string, fields: Record<string, unknown> = {}) => logger.error(fields, msg);
 
 function publisherFor(config: RelayConfig): Publisher {
   return config.provider === 'ably' ? ablyPublisher(config.ably) : pusherPublisher(config.pusher);
@@ -47,7 +57,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  log(`${config.provider} accepted the credentials`);
+  log('the provider accepted the credentials', { provider: config.provider });
 
   const sql = postgres(config.databaseUrl, {
     max: 2,
@@ -66,7 +76,7 @@ async function main(): Promise<number> {
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      log(`${signal}: finishing the current batch`);
+      log('finishing the current batch, then stopping', { signal });
       stop.abort();
     });
   }
@@ -74,7 +84,7 @@ async function main(): Promise<number> {
   const relay = new Relay({
     sql,
     publisher,
-    log,
+    logger,
     batchSize: config.batchSize,
     pollIntervalMs: config.pollIntervalMs,
     retentionMs: config.retentionMs,
@@ -88,7 +98,7 @@ async function main(): Promise<number> {
   if (config.metricsPort > 0) {
     try {
       metricsServer = await serveRelayMetrics(metrics.registry, config.metricsPort);
-      log(`metrics at http://0.0.0.0:${metricsServer.port}/metrics`);
+      log('serving metrics', { url: `http://0.0.0.0:${metricsServer.port}/metrics` });
     } catch (err) {
       fail(`cannot serve metrics on RELAY_METRICS_PORT=${config.metricsPort}: ${describeError(err)}`);
       fail('Choose a free port, or set RELAY_METRICS_PORT=0 to run without /metrics.');
@@ -108,7 +118,7 @@ async function main(): Promise<number> {
       if (Date.now() - startedAt > 60_000) restarts = 0;
       restarts += 1;
       const restartDelay = backoffDelay(RESTART_BACKOFF, restarts);
-      fail(`stopped by an error: ${describeError(err)}; starting over in ${restartDelay} ms`);
+      fail('stopped by an error; starting over', { error: describeError(err), restart_in_ms: restartDelay });
       await new Promise((resolve) => setTimeout(resolve, restartDelay));
     }
   }
@@ -121,7 +131,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    fail(`crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    fail('crashed', { err });
     process.exit(1);
   },
 );

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ReservedSql, Sql } from 'postgres';
 import { backoffDelay, type BackoffPolicy } from '../lib/realtime/backoff';
+import { createRelayLogger, readRelayLogFormat, type RelayLogger } from './log';
 import { describeError, type Publisher } from './publishers/publisher';
 
 // The outbox relay: publishes public.realtime_outbox rows to Ably or Pusher.
@@ -48,7 +49,8 @@ export interface RelayOptions {
   /** A pool for the relay's own use, max ≥ 2: one connection holds the lock, one does the work (LISTEN opens its own). */
   sql: Sql;
   publisher: Publisher;
-  log?: (line: string) => void;
+  /** Where the relay reports (pino's API); default: relay/log.ts's logger in the environment's format. */
+  logger?: RelayLogger;
   /** Rows read per batch. */
   batchSize?: number;
   /** The safety poll, for notifications missed while the LISTEN connection was down. */
@@ -82,7 +84,7 @@ class LockLost extends Error {
 export class Relay extends EventEmitter<RelayEvents> {
   private readonly sql: Sql;
   private readonly publisher: Publisher;
-  private readonly log: (line: string) => void;
+  private readonly log: RelayLogger;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly retentionMs: number;
@@ -99,7 +101,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     super();
     this.sql = options.sql;
     this.publisher = options.publisher;
-    this.log = options.log ?? ((line) => console.log(`[relay] ${line}`));
+    this.log = options.logger ?? createRelayLogger(readRelayLogFormat(process.env));
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000;
@@ -134,7 +136,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     try {
       lockPid = await this.acquireLock(lockConn, signal);
       if (lockPid === null) return;
-      this.log(`active (${this.publisher.name}); draining the outbox`);
+      this.log.info({ provider: this.publisher.name }, 'active; draining the outbox');
       this.emit('active');
 
       // Subscribe before the first drain: a change committed in between wakes us.
@@ -165,7 +167,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       await settleWithin(1_000, listener?.unlisten());
       if (lockPid !== null) await settleWithin(1_000, lockConn`select pg_advisory_unlock(${this.lockKey})`.execute());
       lockConn.release();
-      if (lockPid !== null) this.log('stopped');
+      if (lockPid !== null) this.log.info('stopped');
     }
   }
 
@@ -174,7 +176,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     const [{ locked, pid }] = await conn<{ locked: boolean; pid: number }[]>`
       select pg_try_advisory_lock(${this.lockKey}) as locked, pg_backend_pid() as pid`;
     if (locked) return pid;
-    this.log('another relay is active on this database; standing by until it stops');
+    this.log.info('another relay is active on this database; standing by until it stops');
     const waiting = conn`select pg_advisory_lock(${this.lockKey})`;
     const cancel = () => waiting.cancel();
     signal.addEventListener('abort', cancel);
@@ -262,8 +264,10 @@ export class Relay extends EventEmitter<RelayEvents> {
         returning (extract(epoch from now() - created_at) * 1000)::int as lag_ms`;
       lagMs = marked.reduce((max, r) => Math.max(max, r.lag_ms), 0);
       const channels = [...new Set(delivered.map((r) => r.channel))];
-      const shown = channels.slice(0, 3).join(', ') + (channels.length > 3 ? `, +${channels.length - 3} more` : '');
-      this.log(`delivered ${delivered.length} row(s) on ${channels.length} channel(s) [${shown}], lag ${lagMs} ms`);
+      this.log.info(
+        { rows: delivered.length, channels: channels.length, first_channels: channels.slice(0, 3), lag_ms: lagMs },
+        'delivered',
+      );
     }
     for (const f of failed) {
       await conn`
@@ -273,10 +277,18 @@ export class Relay extends EventEmitter<RelayEvents> {
          where id = ${f.row.id}`;
       const waiting =
         (byChannel.get(f.row.channel)?.length ?? 1) - 1 - delivered.filter((r) => r.channel === f.row.channel).length;
-      this.log(
-        `publish failed: row ${f.row.id} (${f.row.channel} ${f.row.event}${f.row.seq ? ` seq ${f.row.seq}` : ''}), ` +
-          `attempt ${f.attempt}: ${f.error}; retry in ${f.retryInMs} ms` +
-          (waiting > 0 ? `; ${waiting} later row(s) of the channel wait behind it` : ''),
+      this.log.warn(
+        {
+          row: f.row.id,
+          channel: f.row.channel,
+          event: f.row.event,
+          seq: f.row.seq,
+          attempt: f.attempt,
+          error: f.error,
+          retry_in_ms: f.retryInMs,
+          waiting_behind: Math.max(0, waiting),
+        },
+        'publish failed; retrying the row before later rows of its channel',
       );
     }
     this.emit('batch', { delivered, failed, lagMs });
@@ -297,7 +309,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       total += result.count;
       if (result.count < 5000) break;
     }
-    if (total > 0) this.log(`pruned ${total} delivered row(s) older than ${formatDuration(this.retentionMs)}`);
+    if (total > 0)
+      this.log.info({ rows: total, older_than: formatDuration(this.retentionMs) }, 'pruned delivered rows');
     this.emit('pruned', total);
     return total;
   }

@@ -19,6 +19,7 @@ import type { Database } from '../../lib/database.types';
 import { ablyPublisher } from '../../relay/publishers/ably';
 import type { Publisher } from '../../relay/publishers/publisher';
 import { pusherPublisher } from '../../relay/publishers/pusher';
+import { silentLogger } from '../../relay/log';
 import { Relay } from '../../relay/relay';
 import { startFakeAbly } from '../fakes/ably-server';
 import { startFakePusher } from '../fakes/pusher-server';
@@ -109,7 +110,7 @@ async function ablyKit(): Promise<Kit> {
 function startRelay(dbUrl: string, publisher: Publisher) {
   const sql = postgres(dbUrl, { max: 3, onnotice: () => {} });
   const abort = new AbortController();
-  const relay = new Relay({ sql, publisher, log: () => {}, pollIntervalMs: 500 });
+  const relay = new Relay({ sql, publisher, logger: silentLogger, pollIntervalMs: 500 });
   let active = false;
   relay.once('active', () => (active = true));
   // A relay whose connection is lost rejects by design; a crash is expected here.

@@ -13,6 +13,7 @@ import type { RealtimeProvider } from '../../lib/realtime/types';
 import { ablyPublisher } from '../../relay/publishers/ably';
 import type { Publisher } from '../../relay/publishers/publisher';
 import { pusherPublisher } from '../../relay/publishers/pusher';
+import { silentLogger } from '../../relay/log';
 import { Relay } from '../../relay/relay';
 import { startFakeAbly } from '../fakes/ably-server';
 import { startFakePusher } from '../fakes/pusher-server';
@@ -60,7 +61,7 @@ function relayHarness(name: 'ably' | 'pusher', startKit: () => Promise<ProviderK
       stack = await startPrivateStack(name);
       kit = await startKit();
       relaySql = postgres(stack.dbUrl, { max: 3, onnotice: () => {} });
-      const relay = new Relay({ sql: relaySql, publisher: kit.publisher, log: () => {}, pollIntervalMs: 1_000 });
+      const relay = new Relay({ sql: relaySql, publisher: kit.publisher, logger: silentLogger, pollIntervalMs: 1_000 });
       relayRun = relay.run(abort.signal);
       return stack.sql;
     },

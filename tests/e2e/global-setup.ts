@@ -14,6 +14,7 @@ import { readTestKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { startStack } from '@switchboard/devstack';
 import { pusherPublisher } from '../../relay/publishers/pusher';
+import { silentLogger } from '../../relay/log';
 import { Relay } from '../../relay/relay';
 import { startFakePusher } from '../fakes/pusher-server';
 
@@ -79,7 +80,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const relay = new Relay({
     sql: relaySql,
     publisher: pusherPublisher({ ...pusherApp, host: fakePusher.host, port: fakePusher.port, useTLS: false }),
-    log: () => {},
+    logger: silentLogger,
   });
   const relayRun = relay.run(relayAbort.signal);
   const pusherEnv: NodeJS.ProcessEnv = {

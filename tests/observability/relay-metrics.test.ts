@@ -13,6 +13,7 @@ import {
   channelKind,
   type RelayObserver,
 } from '../../relay/metrics';
+import { silentLogger } from '../../relay/log';
 import { Relay, type BatchReport } from '../../relay/relay';
 import { FakePublisher } from '../relay/fake-publisher';
 import { declares, metricValue } from '@switchboard/devstack/testing';
@@ -40,7 +41,7 @@ beforeAll(async () => {
   relay = new Relay({
     sql,
     publisher: fake.as('metrics'),
-    log: () => {},
+    logger: silentLogger,
     pollIntervalMs: 60_000,
     backoff: { baseMs: 60_000, maxMs: 60_000 },
   });

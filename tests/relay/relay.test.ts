@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { ablyPublisher } from '../../relay/publishers/ably';
 import { describeError } from '../../relay/publishers/publisher';
 import { pusherPublisher } from '../../relay/publishers/pusher';
+import { createRelayLogger, silentLogger } from '../../relay/log';
 import { Relay, type RelayOptions } from '../../relay/relay';
 import { startFakeAbly } from '../fakes/ably-server';
 import { startFakePusher } from '../fakes/pusher-server';
@@ -35,7 +36,7 @@ afterAll(() => sql.end());
 function start(options: Partial<RelayOptions> & Pick<RelayOptions, 'publisher'>, pool = sql) {
   const relay = new Relay({
     sql: pool,
-    log: process.env.RELAY_TEST_LOG ? (l) => console.log(`[relay] ${l}`) : () => {},
+    logger: process.env.RELAY_TEST_LOG ? createRelayLogger('text') : silentLogger,
     pollIntervalMs: 60_000,
     backoff: { baseMs: 40, maxMs: 1_000 },
     ...options,
@@ -164,7 +165,13 @@ describe('outbox relay', () => {
     const fake = new FakePublisher();
     fake.failTimes(a.channel, 4, 'HTTP 503 provider unavailable');
     // random → 1: every retry waits its whole ceiling, so the gaps show the exponential growth.
-    const { relay } = start({ publisher: fake.as('r1'), backoff: { baseMs: 40, maxMs: 1_000 }, random: () => 1 });
+    const logs: Record<string, unknown>[] = [];
+    const { relay } = start({
+      publisher: fake.as('r1'),
+      backoff: { baseMs: 40, maxMs: 1_000 },
+      random: () => 1,
+      logger: createRelayLogger('json', (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
+    });
 
     await fake.waitFor(
       () => seqsOn(fake.accepted, a.channel).length === expectedA.length,
@@ -199,6 +206,12 @@ describe('outbox relay', () => {
     expect(head.last_error).toContain('HTTP 503 provider unavailable');
     const others = await sql`select attempts from realtime_outbox where channel = ${a.channel} order by id offset 1`;
     expect(others.every((r) => r.attempts === 0)).toBe(true);
+    // Each failure is one structured warning (JSON through pino), naming the row, the attempt and the wait.
+    const failures = logs.filter((l) => l.msg === 'publish failed; retrying the row before later rows of its channel');
+    expect(failures.map((l) => [l.level, l.service, l.channel, l.attempt, l.retry_in_ms])).toEqual(
+      [1, 2, 3, 4].map((n) => ['warn', 'relay', a.channel, n, 40 * 2 ** (n - 1)]),
+    );
+    expect(failures[0].error).toContain('HTTP 503 provider unavailable');
   });
 
   it('prunes delivered rows older than the retention window, never undelivered ones', async () => {
@@ -218,7 +231,12 @@ describe('outbox relay', () => {
       insert into realtime_outbox (channel, event, payload, created_at, next_attempt_at)
       values (${d.channel}, 'test_stuck', '{}', now() - interval '3 days', now() + interval '1 hour') returning id`;
 
-    const pruner = new Relay({ sql, publisher: fake.as('pruner'), log: () => {}, retentionMs: 24 * 60 * 60 * 1000 });
+    const pruner = new Relay({
+      sql,
+      publisher: fake.as('pruner'),
+      logger: silentLogger,
+      retentionMs: 24 * 60 * 60 * 1000,
+    });
     expect(await pruner.prune()).toBeGreaterThanOrEqual(2);
     const left = (await sql`select id from realtime_outbox where channel = ${d.channel} order by id`).map(
       (r) => r.id as string,

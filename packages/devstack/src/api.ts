@@ -19,7 +19,7 @@ export interface ApiOptions {
   env?: NodeJS.ProcessEnv;
   /** The project's config.toml settings; default: read from the project found as the CLI finds it. */
   config?: SupabaseConfig;
-  /** Receives the gateway's log lines instead of stdout/stderr (tests). */
+  /** Receives the stack's log lines (gateway, auth, rest, realtime) instead of stdout/stderr (tests). */
   logSink?: LogSink;
   /**
    * true (what `devstack start` uses): Realtime streams from the database's one
@@ -63,7 +63,7 @@ function projectConfig(env: NodeJS.ProcessEnv): SupabaseConfig {
  */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const env = options.env ?? process.env;
-  const logger = createLogger({ service: 'gateway', format: readLogFormat(env), sink: options.logSink });
+  const logger = createLogger({ format: readLogFormat(env), sink: options.logSink });
   await assertPortFree(options.port, 'API gateway');
   const sql = postgres(options.dbUrl, { max: 20, onnotice: () => {} });
   const ctx: GatewayContext = {
@@ -72,6 +72,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     apiUrl: `http://127.0.0.1:${options.port}`,
     env,
     config: options.config ?? projectConfig(env),
+    logger,
   };
   const metrics = createDevstackMetrics();
   let realtime: RealtimeService | null = null;
@@ -89,7 +90,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       metricsService(metrics.registry),
       statusService(ctx),
     ];
-    const gateway = await startGateway(options.port, services, { metrics, logger, keys: options.keys });
+    const gateway = await startGateway(options.port, services, {
+      metrics,
+      logger: logger.child({ service: 'gateway' }),
+      keys: options.keys,
+    });
     return {
       ...gateway,
       keys: options.keys,

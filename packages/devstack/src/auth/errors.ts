@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../gateway/http';
+import type { Logger } from '../log-json';
 
 /** GoTrue's error codes that this service can answer with (internal/api/apierrors/errorcode.go). */
 export type AuthErrorCode =
@@ -91,7 +92,7 @@ export function requestedApiVersion(req: IncomingMessage): '2024-01-01' | null {
 }
 
 /** Writes an error the way GoTrue's HandleResponseError does, including the version echo and x-sb-error-code. */
-export function sendAuthError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+export function sendAuthError(req: IncomingMessage, res: ServerResponse, err: unknown, log: Logger): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -104,7 +105,14 @@ export function sendAuthError(req: IncomingMessage, res: ServerResponse, err: un
   }
   const httpError =
     err instanceof AuthHttpError ? err : new AuthHttpError(500, 'unexpected_failure', 'Internal server error');
-  if (!(err instanceof AuthHttpError)) console.error('[auth] unhandled error', req.method, req.url, err);
+  if (!(err instanceof AuthHttpError))
+    log.error('unhandled error', {
+      request_id: res.getHeader('x-request-id'),
+      method: req.method,
+      path: req.url,
+      status: 500,
+      err,
+    });
   headers['x-sb-error-code'] = httpError.code;
   const body = version
     ? { code: httpError.code, message: httpError.message, ...httpError.extra }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../gateway/http';
-import type { GatewayContext, Service } from '../gateway/server';
+import { serviceLogger, type GatewayContext, type Service } from '../gateway/server';
 import { tokenVerifier } from '../jwt';
 import { getUser, logout, passwordGrant, refreshGrant, signup, updateUser } from './account';
 import { handleAdmin } from './admin';
@@ -96,6 +96,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
  */
 export function createAuthService(ctx: GatewayContext): Service {
   const config = readAuthConfig(ctx.env, ctx.apiUrl, ctx.config.auth);
+  const log = serviceLogger(ctx, 'auth');
   const deps: AuthDeps = {
     sql: ctx.sql,
     config,
@@ -138,7 +139,7 @@ export function createAuthService(ctx: GatewayContext): Service {
       try {
         await route(req, res, path, url);
       } catch (err) {
-        sendAuthError(req, res, err);
+        sendAuthError(req, res, err, log);
       }
     },
   };

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Sql } from 'postgres';
 import type { StackKeys } from '../keys';
+import type { Counter, Histogram } from 'prom-client';
 import type { SupabaseConfig } from '../supabase-config';
-import { createLogger, type Logger } from '../log-json';
-import type { DevstackMetrics } from '../metrics';
+import { defaultLogger, type Logger } from '../log-json';
 import { applyApiKeys } from './api-keys';
 import { applyCors, HttpError, sendJson } from './http';
 
@@ -18,6 +18,13 @@ export interface GatewayContext {
   env: NodeJS.ProcessEnv;
   /** The project's supabase/config.toml settings; the services' DEVSTACK_* variables override them. */
   config: SupabaseConfig;
+  /** The stack's logger; services log through serviceLogger(ctx, name). Default: defaultLogger(). */
+  logger?: Logger;
+}
+
+/** The logger a service writes through: the stack's, with `service` set to its name. */
+export function serviceLogger(ctx: Pick<GatewayContext, 'logger'>, service: string): Logger {
+  return (ctx.logger ?? defaultLogger()).child({ service });
 }
 
 /** Handles the part of the path after its service prefix ('/auth/v1', '/rest/v1', …). */
@@ -38,9 +45,20 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/**
+ * What the gateway records per request (switchboard_http_*). Declared here, not
+ * imported from metrics.ts, so the gateway does not depend on the metrics module
+ * (which depends on the gateway for its /metrics service).
+ */
+export interface GatewayMetrics {
+  httpRequests: Pick<Counter<'service' | 'method' | 'status'>, 'inc'>;
+  httpDuration: Pick<Histogram<'service'>, 'observe'>;
+}
+
 export interface GatewayOptions {
-  /** Counts requests and their duration per service (switchboard_http_*). */
-  metrics?: DevstackMetrics;
+  /** Counts requests and their duration per service. */
+  metrics?: GatewayMetrics;
+  /** Where 5xx answers are logged (with their request id); default defaultLogger() as service "gateway". */
   logger?: Logger;
   /** Maps publishable / secret API keys to their JWTs before any service runs, as Kong does (./api-keys). */
   keys?: StackKeys;
@@ -76,7 +94,7 @@ export async function startGateway(
   services: Service[],
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
-  const { metrics, logger = createLogger({ service: 'gateway' }), keys } = options;
+  const { metrics, logger = defaultLogger().child({ service: 'gateway' }), keys } = options;
   const server = http.createServer((req, res) => {
     const started = performance.now();
     const requestId = requestIdOf(req);

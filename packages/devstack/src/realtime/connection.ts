@@ -89,7 +89,7 @@ export class Connection implements ChannelConnection {
       () => this.route(frame),
       () => this.route(frame),
     );
-    this.queue.catch((err: unknown) => console.error('[realtime] message handling failed', err));
+    this.queue.catch((err: unknown) => this.ctx.log.error('message handling failed', { err }));
   }
 
   private async route(frame: Frame | BroadcastPush): Promise<void> {

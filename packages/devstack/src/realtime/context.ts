@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import type { TokenVerifier } from '../jwt';
+import type { Logger } from '../log-json';
 import type { DevstackMetrics, RealtimeMessageType } from '../metrics';
 import type { RealtimeLimits } from './constants';
 import type { PresenceRegistry } from './extensions/presence';
@@ -67,4 +68,6 @@ export interface RealtimeContext {
   /** Sockets with at least one joined channel (Supabase's "concurrent users"). */
   activeSockets: Set<object>;
   metrics: DevstackMetrics;
+  /** The realtime service's logger (service "realtime"). */
+  log: Logger;
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { GatewayContext, Service } from '../gateway/server';
+import { serviceLogger, type GatewayContext, type Service } from '../gateway/server';
 import { HttpError, sendJson } from '../gateway/http';
 import { tokenVerifier } from '../jwt';
 import { createDevstackMetrics, type DevstackMetrics } from '../metrics';
@@ -50,6 +50,7 @@ export function createRealtimeService(
 ): RealtimeService {
   const limits = readLimits(gateway.env, gateway.config.realtime);
   const connections = new Set<Connection>();
+  const log = serviceLogger(gateway, 'realtime');
   const metrics = options.metrics ?? createDevstackMetrics();
   metrics.trackRealtime({
     connections: () => connections.size,
@@ -70,6 +71,7 @@ export function createRealtimeService(
     eventRate: new RateWindow(limits.maxEventsPerSecond),
     activeSockets: new Set(),
     metrics,
+    log,
   };
   const changes = new PostgresChanges({
     sql: gateway.sql,
@@ -80,14 +82,18 @@ export function createRealtimeService(
     maxRecordBytes: limits.maxRecordBytes,
     onBroadcast: (m) => deliverStoredBroadcast(ctx, m),
     metrics,
+    log,
     // The slot resumes where delivery stopped, so a Postgres restart loses
     // nothing. Only when the slot itself was gone (dropped by hand, or
     // invalidated for holding too much WAL) were changes never streamed: then
     // drop every socket, so clients rejoin and catch up from the record, as
     // they do when Supabase Realtime loses its database.
     onGap: () => {
-      console.warn(
-        `[realtime] replication slot was lost and created again; disconnecting ${connections.size} socket(s) so clients rejoin and catch up`,
+      log.warn(
+        'replication slot was lost and created again; disconnecting every socket so clients rejoin and catch up',
+        {
+          sockets: connections.size,
+        },
       );
       for (const connection of connections) connection.terminate();
     },
@@ -95,8 +101,8 @@ export function createRealtimeService(
   ctx.changes = changes;
   // Partitions of realtime.messages ahead of time, old ones dropped, as Supabase's Realtime does.
   const maintainPartitions = () =>
-    maintainMessagePartitions(gateway.sql).catch((err: Error) =>
-      console.warn(`[realtime] realtime.messages partition maintenance failed: ${err.message}`),
+    maintainMessagePartitions(gateway.sql, new Date(), log).catch((err: Error) =>
+      log.warn('realtime.messages partition maintenance failed', { reason: err.message }),
     );
   const partitionTimer = setInterval(() => void maintainPartitions(), PARTITION_MAINTENANCE_MS);
   partitionTimer.unref();
@@ -161,7 +167,7 @@ export function createRealtimeService(
     },
     upgrade(req, socket, head, path, url) {
       upgrade(req, socket, head, path, url).catch((err: unknown) => {
-        console.error('[realtime] upgrade failed', err);
+        log.error('upgrade failed', { err });
         rejectUpgrade(socket, 500, 'Internal Server Error', 'Internal server error');
       });
     },

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import { REALTIME_DDL_LOCK } from './constants';
+import { defaultLogger, type Logger } from '../log-json';
 
 // The daily partitions of realtime.messages, kept the way Supabase's Realtime
 // server keeps them (Realtime.Tenants.create_messages_partitions when it
@@ -29,7 +30,11 @@ export interface PartitionReport {
  * those of days before now − 72 h. Does nothing when realtime.messages is not
  * partitioned. Errors of one partition are logged, not thrown (the others go on).
  */
-export async function maintainMessagePartitions(sql: Sql, now = new Date()): Promise<PartitionReport> {
+export async function maintainMessagePartitions(
+  sql: Sql,
+  now = new Date(),
+  log: Logger = defaultLogger().child({ service: 'realtime' }),
+): Promise<PartitionReport> {
   const report: PartitionReport = { created: [], dropped: [] };
   const [parent] = await sql<{ partitioned: boolean | null }[]>`
     select (select relkind = 'p' from pg_class where oid = to_regclass('realtime.messages')) as partitioned`;
@@ -60,7 +65,7 @@ export async function maintainMessagePartitions(sql: Sql, now = new Date()): Pro
       report.created.push(name);
     } catch (err) {
       if ((err as { code?: string }).code !== '42P07')
-        console.warn(`[realtime] PartitionCreationFailed: ${name}: ${(err as Error).message}`);
+        log.warn('PartitionCreationFailed', { partition: name, reason: (err as Error).message });
     }
   }
   const oldest = isoDate(new Date(now.getTime() - RETENTION_MS));
@@ -74,7 +79,7 @@ export async function maintainMessagePartitions(sql: Sql, now = new Date()): Pro
       });
       report.dropped.push(name);
     } catch (err) {
-      console.warn(`[realtime] could not drop old partition ${name}: ${(err as Error).message}`);
+      log.warn('could not drop an old partition', { partition: name, reason: (err as Error).message });
     }
   }
   return report;

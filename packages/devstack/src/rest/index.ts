@@ -2,8 +2,9 @@
 // what @supabase/postgrest-js sends. Each request runs in one transaction as
 // the JWT's role, so row-level security decides what it sees and changes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GatewayContext, Service } from '../gateway/server';
 import { tokenVerifier } from '../jwt';
+import { serviceLogger, type GatewayContext, type Service } from '../gateway/server';
+import type { Logger } from '../log-json';
 import { identify, isAnonymous, type RequestIdentity } from './auth';
 import { readRestConfig } from './config';
 import type { RequestContext } from './context';
@@ -34,15 +35,16 @@ export function createRestService(ctx: GatewayContext): Service {
   const config = readRestConfig(ctx.env, ctx.config.api);
   const cache = new SchemaCache(ctx.sql, config.schema);
   const verifier = tokenVerifier(ctx.keys);
+  const log = serviceLogger(ctx, 'rest');
   // PostgREST's reload channel: `notify pgrst, 'reload schema'` (or 'reload config' for the pgrst.* settings).
   const listening = ctx.sql
     .listen('pgrst', (payload) => {
       if (payload === '' || payload === 'reload schema' || payload === 'reload config') {
-        cache.reload().catch((err: unknown) => console.error('[rest] schema reload failed', err));
+        cache.reload().catch((err: unknown) => log.error('schema reload failed', { err }));
       }
     })
     .catch((err: unknown) => {
-      console.error('[rest] could not listen for schema reloads', err);
+      log.error('could not listen for schema reloads', { err });
       return null;
     });
 
@@ -94,7 +96,7 @@ export function createRestService(ctx: GatewayContext): Service {
           throw new RestError(405, 'PGRST117', `Unsupported HTTP method: ${req.method ?? ''}`);
       }
     } catch (err) {
-      sendError(res, toRestError(err, identity), head);
+      sendError(res, toRestError(err, identity, log, res), head);
     }
   }
 
@@ -108,10 +110,10 @@ export function createRestService(ctx: GatewayContext): Service {
   };
 }
 
-function toRestError(err: unknown, identity: RequestIdentity | null): RestError {
+function toRestError(err: unknown, identity: RequestIdentity | null, log: Logger, res: ServerResponse): RestError {
   if (err instanceof RestError) return err;
   if (isPgError(err)) return fromPgError(err, identity === null || isAnonymous(identity));
-  console.error('[rest] unexpected error', err);
+  log.error('unexpected error', { request_id: res.getHeader('x-request-id'), status: 500, err });
   return new RestError(500, 'PGRSTX00', 'Internal server error', err instanceof Error ? err.message : null);
 }
 

@@ -1,7 +1,12 @@
 // Structured logs of the gateway: one JSON object per line, with the request
 // id the response carried, for every request that ends in a 5xx.
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/gateway/server';
+import { readKeys } from '../../src/keys';
+import { createRestService } from '../../src/rest';
+import { findProjectRoot } from '../../src/config';
+import { readSupabaseConfig } from '../../src/supabase-config';
 import { createLogger, readLogFormat } from '../../src/log-json';
 import { createDevstackMetrics, metricsService } from '../../src/metrics';
 import { freePort } from '../../src/postgres';
@@ -86,6 +91,40 @@ describe('log format', () => {
       request_id: 'r1',
       status: 502,
     });
-    expect(text).toEqual(['[gateway] request failed request_id=r1 status=502']);
+    // pino-pretty, one line per record: level, [service], message, then the fields.
+    expect(text).toEqual(['ERROR: [gateway] request failed {"request_id":"r1","status":502}']);
+  });
+});
+
+describe('service logs', () => {
+  it('go through the stack logger as JSON records named after their service, errors included', async () => {
+    const records: Record<string, unknown>[] = [];
+    // Nothing listens on this port: the REST service cannot LISTEN for schema reloads and says so.
+    const sql = postgres(`postgresql://postgres:postgres@127.0.0.1:${await freePort()}/postgres`, {
+      max: 1,
+      connect_timeout: 2,
+      onnotice: () => {},
+    });
+    const rest = createRestService({
+      sql,
+      keys: await readKeys({}),
+      apiUrl: 'http://127.0.0.1:1',
+      env: process.env,
+      config: readSupabaseConfig(findProjectRoot()),
+      logger: createLogger({
+        format: 'json',
+        sink: (line) => records.push(JSON.parse(line) as Record<string, unknown>),
+      }),
+    });
+    await rest.close?.();
+    await sql.end({ timeout: 1 });
+    expect(records).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        service: 'rest',
+        msg: 'could not listen for schema reloads',
+        err: expect.objectContaining({ code: 'ECONNREFUSED' }),
+      }),
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import type { Image, RowChange, Transaction } from './row-images';
 import type { CompiledBinding } from './subscriptions';
 import { ValueBatch } from './values';
 import { VisibilityBatch, type Ticket } from './visibility';
+import type { Logger } from '../../../log-json';
 
 // One batch of committed transactions through the Postgres Changes pipeline:
 //   1. plan: which bindings of which subscribers a change could match (event,
@@ -37,6 +38,8 @@ export interface PipelineContext {
   maxRecordBytes: number;
   onBroadcast(message: StoredBroadcast): void;
   metrics: Pick<DevstackMetrics, 'rlsCheckSeconds' | 'replicationLagSeconds'>;
+  /** The realtime service's logger. */
+  log: Logger;
 }
 
 /** A binding that matches a change's table and event; its filter tickets decide the rest. */
@@ -216,7 +219,7 @@ export async function processBatch(ctx: PipelineContext, batch: Transaction[]): 
       if (planned) steps.push(planned);
     }
   }
-  await Promise.all([filters.run(ctx.sql), values.run(ctx.sql)]);
+  await Promise.all([filters.run(ctx.sql, ctx.log), values.run(ctx.sql, ctx.log)]);
   const visibility = new VisibilityBatch();
   const views = new Map<number, Map<string, RoleView | null>>();
   for (const step of steps) {
@@ -227,7 +230,7 @@ export async function processBatch(ctx: PipelineContext, batch: Transaction[]): 
     await decide(ctx, step, visibility, byRole);
   }
   const endCheck = visibility.size > 0 ? ctx.metrics.rlsCheckSeconds.startTimer() : null;
-  await visibility.run(ctx.sql);
+  await visibility.run(ctx.sql, ctx.log);
   endCheck?.();
   for (const step of steps) {
     if ('candidates' in step) deliver(ctx, step);

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import type { CompiledCondition } from './subscriptions';
+import { defaultLogger, type Logger } from '../../../log-json';
 
 // Filter conditions evaluated with the column's own type, for a whole batch of
 // changes in one statement. Each distinct (condition, value) pair is asked
@@ -116,7 +117,7 @@ export class FilterBatch {
   }
 
   /** Evaluates every requested pair in one statement; a group that fails matches nothing (logged). */
-  async run(sql: Sql): Promise<void> {
+  async run(sql: Sql, log: Logger = defaultLogger().child({ service: 'realtime' })): Promise<void> {
     if (this.groups.size === 0) return;
     const groups = [...this.groups.values()];
     const part = (g: number, a: number) =>
@@ -129,11 +130,11 @@ export class FilterBatch {
       const text = groups.map((_, g) => part(g, 2 * g + 1)).join(' union all ');
       collect(await sql.unsafe(text, groups.flatMap((group) => [group.values, group.literals]) as never[]));
     } catch (err) {
-      console.warn('[realtime] evaluating filters failed, retrying filter by filter:', (err as Error).message);
+      log.warn('evaluating filters failed, retrying filter by filter', { reason: (err as Error).message });
       for (let g = 0; g < groups.length; g++) {
         await sql
           .unsafe<Array<{ g: number; i: number }>>(part(g, 1), [groups[g].values, groups[g].literals] as never[])
-          .then(collect, (e: Error) => console.warn(`[realtime] filter ${groups[g].predicate} failed: ${e.message}`));
+          .then(collect, (e: Error) => log.warn('a filter failed', { filter: groups[g].predicate, reason: e.message }));
       }
     }
   }

@@ -8,6 +8,7 @@ import { ensureMessagesPublication } from './publication';
 import { startReplication, type ReplicationStream } from './replication';
 import type { Transaction } from './row-images';
 import { compileBindings, ensureFilterCheck, type CompiledBinding } from './subscriptions';
+import { defaultLogger, type Logger } from '../../../log-json';
 
 export type { StoredBroadcast } from './batch';
 
@@ -26,6 +27,8 @@ export interface PostgresChangesOptions {
   metrics: Pick<DevstackMetrics, 'rlsCheckSeconds' | 'replicationLagSeconds'>;
   /** The stream came back without its slot: subscribers may have missed changes. */
   onGap(): void;
+  /** The realtime service's logger (default: the process logger, service "realtime"). */
+  log?: Logger;
 }
 
 const MAX_BATCH_TRANSACTIONS = 500;
@@ -50,7 +53,10 @@ export class PostgresChanges implements PostgresChangesApi {
   private started: Promise<void> | null = null;
   private closed = false;
 
+  private readonly log: Logger;
+
   constructor(private readonly options: PostgresChangesOptions) {
+    this.log = options.log ?? defaultLogger().child({ service: 'realtime' });
     this.pipeline = {
       sql: options.sql,
       catalog: new Catalog(options.sql),
@@ -58,6 +64,7 @@ export class PostgresChanges implements PostgresChangesApi {
       maxRecordBytes: options.maxRecordBytes,
       onBroadcast: options.onBroadcast,
       metrics: options.metrics,
+      log: this.log,
     };
   }
 
@@ -71,7 +78,12 @@ export class PostgresChanges implements PostgresChangesApi {
       this.replication = startReplication(
         this.options.dbUrl,
         this.options.sql,
-        { slot: this.options.slot, dropOnClose: this.options.dropSlotOnClose, retryMs: this.options.retryMs },
+        {
+          slot: this.options.slot,
+          dropOnClose: this.options.dropSlotOnClose,
+          retryMs: this.options.retryMs,
+          log: this.log,
+        },
         {
           onRelation: (relation) => this.pipeline.catalog.invalidate(relation.id),
           onTransaction: (tx) => this.enqueue(tx),
@@ -125,11 +137,11 @@ export class PostgresChanges implements PostgresChangesApi {
           } catch (err) {
             // Nothing of a batch is delivered before all its queries ran, so it can run again.
             if (isConnectionError(err) && !this.closed) {
-              console.warn(`[realtime] database unreachable, retrying a batch of changes: ${(err as Error).message}`);
+              this.log.warn('database unreachable, retrying a batch of changes', { reason: (err as Error).message });
               await new Promise((r) => setTimeout(r, this.options.retryMs));
               continue;
             }
-            console.error('[realtime] dropping a batch of changes after an error:', err);
+            this.log.error('dropping a batch of changes after an error', { err });
             break;
           }
         }

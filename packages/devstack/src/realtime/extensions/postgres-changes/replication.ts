@@ -4,6 +4,7 @@ import { CHANGES_PUBLICATION, MESSAGES_PUBLICATION } from '../../constants';
 import { decodePgoutput, type Relation } from './pgoutput';
 import { toImage, type Transaction } from './row-images';
 import { createSlot, dropSlot, formatLsn, parseLsn, readSlot } from './slot';
+import { defaultLogger, type Logger } from '../../../log-json';
 
 // One logical replication stream (pgoutput) over both publications: the
 // project's supabase_realtime tables, and realtime.messages through a
@@ -34,6 +35,8 @@ export interface ReplicationOptions {
   dropOnClose: boolean;
   /** Pause between attempts to reconnect. */
   retryMs: number;
+  /** Where connection trouble is logged (default: the process logger, service "realtime"). */
+  log?: Logger;
 }
 
 export interface ReplicationStream {
@@ -59,6 +62,7 @@ export function startReplication(
   options: ReplicationOptions,
   handlers: ReplicationHandlers,
 ): ReplicationStream {
+  const log = options.log ?? defaultLogger().child({ service: 'realtime' });
   let ended = false;
   let current: { sql: Sql; stream: Duplex; timer: NodeJS.Timeout } | null = null;
   let streamedBefore = false;
@@ -93,7 +97,7 @@ export function startReplication(
     for (;;) {
       const state = await readSlot(pool, options.slot);
       if (state?.walStatus === 'lost') {
-        console.warn(`[realtime] replication slot ${options.slot} was invalidated by Postgres; creating it again`);
+        log.warn('replication slot was invalidated by Postgres; creating it again', { slot: options.slot });
         await dropSlot(pool, options.slot);
         continue;
       }
@@ -222,10 +226,10 @@ export function startReplication(
         return;
       } catch (err) {
         if (ended) return;
-        console.error(
-          `[realtime] replication connection failed, retrying in ${options.retryMs} ms:`,
-          (err as Error).message,
-        );
+        log.error('replication connection failed, retrying', {
+          retry_in_ms: options.retryMs,
+          reason: (err as Error).message,
+        });
         await new Promise((r) => setTimeout(r, options.retryMs));
       }
     }
@@ -249,7 +253,7 @@ export function startReplication(
       rejectReady(err);
       return;
     }
-    console.error('[realtime] could not start logical replication:', (err as Error).message);
+    log.error('could not start logical replication', { reason: (err as Error).message });
     await reconnect();
   });
 

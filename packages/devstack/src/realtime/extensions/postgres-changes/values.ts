@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { defaultLogger, type Logger } from '../../../log-json';
 
 // Column values of `record` / `old_record`, exactly as Postgres' to_jsonb
 // renders them (what REST returns for the same row; WALRUS builds them with
@@ -121,7 +122,7 @@ export class ValueBatch {
   }
 
   /** One statement for all groups; a failing group falls back to strings (and is logged). */
-  async run(sql: Sql): Promise<void> {
+  async run(sql: Sql, log: Logger = defaultLogger().child({ service: 'realtime' })): Promise<void> {
     if (this.groups.size === 0) return;
     const groups = [...this.groups.values()];
     this.results = groups.map(() => new Map());
@@ -139,7 +140,7 @@ export class ValueBatch {
         ),
       );
     } catch (err) {
-      console.warn('[realtime] converting values with to_jsonb failed, retrying type by type:', (err as Error).message);
+      log.warn('converting values with to_jsonb failed, retrying type by type', { reason: (err as Error).message });
       for (let g = 0; g < groups.length; g++) {
         const single = `select ${g} as g, (k.n - 1)::int as i, pg_catalog.to_jsonb(k.v::${groups[g].type})::text as j from pg_catalog.unnest($1::text[]) with ordinality as k(v, n)`;
         await sql.unsafe<Array<{ g: number; i: number; j: string }>>(single, [groups[g].texts]).then(collect, () => {});

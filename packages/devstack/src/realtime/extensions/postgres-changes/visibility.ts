@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { defaultLogger, type Logger } from '../../../log-json';
 import type { RoleView, TableInfo } from './catalog';
 
 // RLS visibility for INSERT/UPDATE changes, for every subscriber at once, in
@@ -81,12 +82,12 @@ export class VisibilityBatch {
   }
 
   /** Runs every check of the batch in one statement; on an error, once more in safe mode. */
-  async run(sql: Sql): Promise<void> {
+  async run(sql: Sql, log: Logger = defaultLogger().child({ service: 'realtime' })): Promise<void> {
     if (this.groups.size === 0) return;
     try {
       await this.execute(sql, false);
     } catch (err) {
-      console.warn('[realtime] RLS batch failed, re-checking subscriber by subscriber:', (err as Error).message);
+      log.warn('RLS batch failed, re-checking subscriber by subscriber', { reason: (err as Error).message });
       for (const group of this.groups.values()) group.visible.clear();
       await this.execute(sql, true);
     }
