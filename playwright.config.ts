@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
+import { fromProcess } from './scripts/prerequisites';
+import { locateChromium } from './scripts/prerequisites/locate';
 
-// Debian's Chromium by default (these machines cannot download Playwright's
-// browsers); CHROMIUM_PATH overrides; with neither, Playwright's own browser
-// from `npx playwright install chromium` is used.
-const chromiumPath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+// The Chromium `npm test` checks for (scripts/prerequisites): CHROMIUM_PATH,
+// else `chromium` on PATH (Debian's package: these machines cannot download
+// Playwright's browsers), else Playwright's own (`npx playwright install chromium`).
+const chromium = locateChromium(fromProcess());
+const chromiumPath = chromium.found && chromium.source !== "Playwright's Chromium" ? chromium.path : undefined;
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -14,6 +16,8 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   retries: 0,
+  // A stray test.only fails CI instead of skipping the rest (npm test passes --forbid-only too).
+  forbidOnly: Boolean(process.env.CI),
   globalSetup: './tests/e2e/global-setup.ts',
   reporter: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? [['list'], ['json']] : [['list']],
   projects: [

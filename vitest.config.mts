@@ -1,11 +1,16 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { isSupabaseNodeNotice } from './scripts/node-support.mjs';
 
 export default defineConfig({
   // The app's import alias (tsconfig paths), so tests can load lib/ modules that use it.
   resolve: { alias: { '@/': fileURLToPath(new URL('./', import.meta.url)) } },
   test: {
+    // A stray .only fails CI instead of silently skipping the rest (npm test passes --allowOnly=false too).
+    allowOnly: !process.env.CI,
+    // supabase-js's Node 20 notice, once per worker; npm test states Node support once at the start.
+    onConsoleLog: (log) => !isSupabaseNodeNotice(log),
     projects: [
       {
         extends: true,

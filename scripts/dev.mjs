@@ -1,9 +1,17 @@
 // npm run dev: the dev stack and the Next.js dev server together, with prefixed
 // logs. Next starts once the stack's API gateway answers; Ctrl-C stops both.
 import concurrently from 'concurrently';
+import { isSupportedNode, nodeSupportNote, withoutSupabaseNodeNotice } from './node-support.mjs';
+
+// Which Node versions work, said once (supabase-js would say its part in every process).
+console.log(nodeSupportNote());
+if (!isSupportedNode()) process.exit(1);
 
 // The same variable the dev stack reads (its default is the Supabase CLI's port).
 const apiPort = process.env.DEVSTACK_API_PORT || '54321';
+
+const output = withoutSupabaseNodeNotice();
+output.pipe(process.stdout);
 
 const { result } = concurrently(
   [
@@ -16,7 +24,13 @@ const { result } = concurrently(
       env: { NEXT_TELEMETRY_DISABLED: '1' },
     },
   ],
-  { killOthersOn: ['failure', 'success'], killSignal: 'SIGTERM', prefix: '[{name}]', timestampFormat: 'HH:mm:ss' },
+  {
+    killOthersOn: ['failure', 'success'],
+    killSignal: 'SIGTERM',
+    prefix: '[{name}]',
+    timestampFormat: 'HH:mm:ss',
+    outputStream: output,
+  },
 );
 
 result.then(

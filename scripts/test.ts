@@ -1,4 +1,7 @@
 // npm test: everything CI checks, in order, with one summary line at the end.
+//   0. what the tests need from outside npm (scripts/prerequisites): a Chromium
+//      and PostgreSQL 15, installed here when missing and the machine allows,
+//      else a stop with one message before anything runs
 //   1. TypeScript (tsc --noEmit), then ESLint and Prettier (npm run lint)
 //   2. the whole vitest suite on a throw-away embedded PostgreSQL 17
 //   2b. the suites that verify tokens (auth, REST, realtime, security) again with
@@ -9,12 +12,14 @@
 //      and policies hold on another major version
 //   4. the load test's short form (200 realtime clients for 30 s)
 //   5. the browser tests (Playwright + Chromium) against production builds
+// A stray .only fails the run (vitest --allowOnly=false, playwright --forbid-only).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startSystemPostgres } from '@switchboard/devstack';
+import { ensurePrerequisites } from './prerequisites';
+import { nodeSupportNote } from './node-support.mjs';
 
 interface Tally {
   passed: number;
@@ -47,7 +52,15 @@ async function vitest(label: string, args: string[], env: Record<string, string>
   const code = await exec(
     label,
     'npx',
-    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    [
+      'vitest',
+      'run',
+      '--allowOnly=false',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...args,
+    ],
     env,
   );
   try {
@@ -72,7 +85,9 @@ async function vitest(label: string, args: string[], env: Record<string, string>
 async function playwright(label: string): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-report-'));
   const report = path.join(dir, 'report.json');
-  const code = await exec(label, 'npx', ['playwright', 'test'], { PLAYWRIGHT_JSON_OUTPUT_NAME: report });
+  const code = await exec(label, 'npx', ['playwright', 'test', '--forbid-only'], {
+    PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+  });
   try {
     const json = JSON.parse(await readFile(report, 'utf8')) as {
       stats: { expected: number; unexpected: number; flaky: number; skipped: number };
@@ -89,6 +104,17 @@ async function playwright(label: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  console.log(nodeSupportNote());
+  console.log('\n▶ What the tests need outside npm (Chromium, PostgreSQL 15)');
+  const tools = await ensurePrerequisites(['chromium', 'postgresql-15']);
+  if (!tools.ok) {
+    console.error(`\n${tools.message}`);
+    process.exit(1);
+  }
+  // The rest of the run (Playwright's config, the PostgreSQL 15 run) uses what was found.
+  process.env.CHROMIUM_PATH = tools.chromium;
+  const pg15 = tools.pg15Bin!;
+
   const tsc = await exec('TypeScript', 'npx', ['tsc', '--noEmit']);
   if (tsc !== 0) failures.push('TypeScript: type errors');
 
@@ -102,29 +128,22 @@ async function main(): Promise<void> {
     DEVSTACK_JWT_ALGORITHM: 'HS256',
   });
 
-  const pg15 = process.env.PG15_BIN ?? '/usr/lib/postgresql/15/bin';
-  if (existsSync(path.join(pg15, 'initdb'))) {
-    console.log(`\n▶ Starting PostgreSQL 15 from ${pg15}`);
-    const server = await startSystemPostgres(pg15);
-    try {
-      // The app's database suite, and the dev stack's own proofs that migrations run as
-      // Supabase runs them and that config.toml drives it, on the other major version.
-      const onPg15 = [
-        'tests/db',
-        'packages/devstack/tests/bootstrap.test.ts',
-        'packages/devstack/tests/migrations-as-supabase.test.ts',
-        'packages/devstack/tests/integration/config-toml.test.ts',
-      ];
-      await vitest(`Database tests on PostgreSQL ${server.version}`, onPg15, { DATABASE_URL: server.url });
-    } finally {
-      await server.stop();
-    }
-  } else if (process.env.CI) {
-    failures.push(`PostgreSQL 15: no initdb in ${pg15} (install postgresql-15 or set PG15_BIN)`);
-  } else {
-    console.log(
-      `\n! Not run: the database tests on PostgreSQL 15 (no initdb in ${pg15}; install postgresql-15 or set PG15_BIN).`,
-    );
+  console.log(`\n▶ Starting PostgreSQL 15 from ${pg15}`);
+  const server = await startSystemPostgres(pg15);
+  try {
+    // The app's database suite, and the dev stack's own proofs that migrations run as
+    // Supabase runs them and that config.toml drives it, on the other major version.
+    const onPg15 = [
+      'tests/db',
+      'packages/devstack/tests/bootstrap.test.ts',
+      'packages/devstack/tests/migrations-as-supabase.test.ts',
+      'packages/devstack/tests/integration/config-toml.test.ts',
+    ];
+    await vitest(`Database tests on PostgreSQL ${server.version}`, ['--project', 'stack', ...onPg15], {
+      DATABASE_URL: server.url,
+    });
+  } finally {
+    await server.stop();
   }
 
   // The load/soak test in its short CI form (200 clients, 30 s): one pass/fail.

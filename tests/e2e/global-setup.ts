@@ -4,7 +4,6 @@
 // refresh is exercised all the time) and a production build of the app pointed
 // at it with the publishable key (`next build` + `next start`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,9 @@ import { startStack } from '@switchboard/devstack';
 import { pusherPublisher } from '../../relay/publishers/pusher';
 import { silentLogger } from '../../relay/log';
 import { Relay } from '../../relay/relay';
+import { fromProcess, missingMessage } from '../../scripts/prerequisites';
+import { locateChromium } from '../../scripts/prerequisites/locate';
+import { withoutSupabaseNodeNotice } from '../../scripts/node-support.mjs';
 import { startFakePusher } from '../fakes/pusher-server';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -49,12 +51,9 @@ async function waitForHttp(url: string, server: ChildProcess, timeoutMs = 60_000
 }
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(chromium) && !process.env.PLAYWRIGHT_BROWSERS_PATH) {
-    console.warn(
-      `[e2e] No Chromium at ${chromium}: install Debian's chromium (apt-get install chromium), set CHROMIUM_PATH, or run npx playwright install chromium.`,
-    );
-  }
+  // Before minutes of builds: stop at once, with what to install, when there is no browser.
+  const chromium = locateChromium(fromProcess());
+  if (!chromium.found) throw new Error(missingMessage([chromium], new Map()));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'switchboard-e2e-'));
   await chmod(dir, 0o755);
   const stack = await startStack({ dbPort: await freePort(), dataDir: path.join(dir, 'pg'), ephemeral: true });
@@ -112,9 +111,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       {
         cwd: root,
         env,
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
+    // The server's errors stay visible; supabase-js's Node notice is said once by npm test.
+    server.stderr?.pipe(withoutSupabaseNodeNotice()).pipe(process.stderr);
     servers.push(server);
     const url = `http://127.0.0.1:${appPort}`;
     await waitForHttp(`${url}/login`, server);
