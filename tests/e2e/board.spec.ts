@@ -30,9 +30,6 @@ test('a driver advances a shipment and the dispatcher sees it live, without relo
   await south.reload();
   await expect(south.getByTestId('board-count')).toBeVisible();
   await expect(south.getByTestId(`card-${shipment.reference}`)).toHaveCount(0);
-  await driver.evaluate(() => window.scrollTo(0, 0));
-  await driver.screenshot({ path: 'docs/screenshots/driver.png' });
-  await north.screenshot({ path: 'docs/screenshots/board.png' });
 });
 
 test('two dispatchers see each other online and what each is viewing', async ({ browser, db }) => {

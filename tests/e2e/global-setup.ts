@@ -3,7 +3,6 @@
 // tokens unless DEVSTACK_JWT_ALGORITHM=HS256, lasting 20 seconds so token
 // refresh is exercised all the time) and a production build of the app pointed
 // at it with the publishable key (`next build` + `next start`).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,38 +16,10 @@ import { silentLogger } from '../../relay/log';
 import { Relay } from '../../relay/relay';
 import { fromProcess, missingMessage } from '../../scripts/prerequisites';
 import { locateChromium } from '../../scripts/prerequisites/locate';
-import { withoutSupabaseNodeNotice } from '../../scripts/node-support.mjs';
 import { startFakePusher } from '../fakes/pusher-server';
+import { buildAndStartApp, type RunningApp } from '../support/next-app';
 
-const root = path.resolve(import.meta.dirname, '../..');
 export const E2E_JWT_EXPIRY_SECONDS = 20;
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, label: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code}):\n${output.slice(-4000)}`)),
-    );
-  });
-}
-
-async function waitForHttp(url: string, server: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`next start exited with ${server.exitCode}`);
-    try {
-      const res = await fetch(url, { redirect: 'manual' });
-      if (res.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   // Before minutes of builds: stop at once, with what to install, when there is no browser.
@@ -97,30 +68,12 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     { name: 'supabase', distDir: '.next-e2e', env: appEnv, envKey: 'E2E_BASE_URL' },
     { name: 'pusher', distDir: '.next-e2e-pusher', env: pusherEnv, envKey: 'E2E_PUSHER_BASE_URL' },
   ];
-  const servers: ChildProcess[] = [];
+  const servers: RunningApp[] = [];
   for (const app of apps) {
-    const env = { ...app.env, NEXT_DIST_DIR: app.distDir };
-    const started = Date.now();
-    console.log(`[e2e] building the app for ${app.name} (next build)…`);
-    await run(path.join(root, 'node_modules', '.bin', 'next'), ['build'], env, `next build (${app.name})`);
-    console.log(`[e2e] built in ${Math.round((Date.now() - started) / 1000)} s`);
-    const appPort = await freePort();
-    const server = spawn(
-      path.join(root, 'node_modules', '.bin', 'next'),
-      ['start', '-p', String(appPort), '-H', '127.0.0.1'],
-      {
-        cwd: root,
-        env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    // The server's errors stay visible; supabase-js's Node notice is said once by npm test.
-    server.stderr?.pipe(withoutSupabaseNodeNotice()).pipe(process.stderr);
-    servers.push(server);
-    const url = `http://127.0.0.1:${appPort}`;
-    await waitForHttp(`${url}/login`, server);
-    process.env[app.envKey] = url;
-    console.log(`[e2e] ${app.name} app at ${url}`);
+    const running = await buildAndStartApp({ ...app, log: (line) => console.log(`[e2e] ${line}`) });
+    servers.push(running);
+    process.env[app.envKey] = running.url;
+    console.log(`[e2e] ${app.name} app at ${running.url}`);
   }
 
   process.env.E2E_DB_URL = stack.dbUrl;
@@ -135,7 +88,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   );
 
   return async () => {
-    for (const server of servers) server.kill('SIGTERM');
+    for (const server of servers) server.stop();
     relayAbort.abort();
     await relayRun.catch(() => {});
     await relaySql.end({ timeout: 1 });
