@@ -36,13 +36,19 @@ export function connectSources(supabaseUrl: string, realtime: PublicRealtimeConf
 /**
  * A nonce-based Content-Security-Policy: scripts only from this origin with the
  * request's nonce, network access only to the endpoints in use, no framing.
+ *
+ * In development (`next dev`) two relaxations let Next's dev tools work: eval
+ * for its fast refresh, and inline styles without a nonce for the dev
+ * indicator and error overlay, which inject <style> elements that carry none.
+ * The style nonce is left out there on purpose: browsers ignore
+ * 'unsafe-inline' in a list that also holds a nonce. Production is unchanged.
  */
 export function contentSecurityPolicy(nonce: string, isDev = process.env.NODE_ENV === 'development'): string {
   const connect = connectSources(publicEnv().supabaseUrl, publicRealtimeConfig());
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${isDev ? " 'unsafe-eval'" : ''}`,
-    `style-src 'self' 'nonce-${nonce}'${isDev ? " 'unsafe-inline'" : ''}`,
+    `style-src 'self' ${isDev ? "'unsafe-inline'" : `'nonce-${nonce}'`}`,
     "img-src 'self' blob: data:",
     "font-src 'self'",
     `connect-src ${connect.join(' ')}`,

@@ -20,6 +20,9 @@ test('pages carry the security headers and a per-request nonce CSP limited to th
   expect(csp).toContain("object-src 'none'");
   expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
   expect(csp).not.toContain('unsafe-eval');
+  // Production keeps nonce-only styles; only next dev allows inline ones (dev-server.spec.ts).
+  expect(csp).toMatch(/style-src 'self' 'nonce-[A-Za-z0-9+/=]+';/);
+  expect(csp).not.toContain('unsafe-inline');
   const api = new URL(process.env.E2E_API_URL!);
   expect(csp).toContain(`connect-src 'self' ${api.origin} ws://${api.host}`);
   expect(csp).not.toContain('pusher.com');

@@ -77,3 +77,27 @@ export async function buildAndStartApp(options: {
   }
   return { url, server, stop: () => void server.kill('SIGTERM') };
 }
+
+/**
+ * `next dev` into `distDir` on a free port of 127.0.0.1, as `npm run dev` runs
+ * it (development CSP, dev tools); resolves once /login answers (the first
+ * compile can take a minute on two cores).
+ */
+export async function startDevApp(options: { distDir: string; env: NodeJS.ProcessEnv }): Promise<RunningApp> {
+  const env: NodeJS.ProcessEnv = { ...options.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_DIST_DIR: options.distDir };
+  const port = await freePort();
+  const server = spawn(nextBin, ['dev', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  server.stderr?.pipe(withoutSupabaseNodeNotice()).pipe(process.stderr);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/login`, server, 180_000);
+  } catch (err) {
+    server.kill('SIGTERM');
+    throw err;
+  }
+  return { url, server, stop: () => void server.kill('SIGTERM') };
+}
