@@ -49,6 +49,8 @@ test('next dev: the dev tools render and no page breaks the development CSP', as
   await page.getByLabel('Password', { exact: true }).fill('password123');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/board/, { timeout: 180_000 });
+  // next dev compiles the board on its first request: minutes on a busy two-core machine.
+  await expect(page.getByTestId('board-count')).toBeVisible({ timeout: 180_000 });
   await expectLive(page);
   await page.getByTestId('card-NOR-1001').click();
   await expect(page.getByTestId('timeline')).toBeVisible({ timeout: 60_000 });
