@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSystemPostgres } from '@switchboard/devstack';
 import { ensurePrerequisites } from './prerequisites';
-import { nodeSupportNote } from './node-support.mjs';
+import { isSupportedNode, nodeSupportNote } from './node-support.mjs';
 
 interface Tally {
   passed: number;
@@ -40,9 +40,15 @@ const failures: string[] = [];
 
 function exec(label: string, cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   console.log(`\n▶ ${label}`);
+  const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env } });
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.once('exit', (code, signal) => {
+      const status = code ?? (signal ? 1 : 0);
+      const took = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(`${status === 0 ? '✓' : '✗'} ${label} (${took} s)`);
+      resolve(status);
+    });
   });
 }
 
@@ -105,6 +111,7 @@ async function playwright(label: string): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(nodeSupportNote());
+  if (!isSupportedNode()) process.exit(1);
   console.log('\n▶ What the tests need outside npm (Chromium, PostgreSQL 15)');
   const tools = await ensurePrerequisites(['chromium', 'postgresql-15']);
   if (!tools.ok) {
