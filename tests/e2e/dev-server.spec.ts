@@ -14,6 +14,8 @@ test.beforeAll(async () => {
       ...process.env,
       NODE_ENV: 'development',
       NEXT_PUBLIC_SUPABASE_URL: process.env.E2E_API_URL,
+      NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: process.env.E2E_PUBLISHABLE_KEY,
+      NEXT_PUBLIC_SUPABASE_ANON_KEY: '',
       NEXT_PUBLIC_REALTIME_PROVIDER: 'supabase',
     },
   });
