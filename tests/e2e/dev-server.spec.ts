@@ -41,7 +41,10 @@ test('next dev: the dev tools render and no page breaks the development CSP', as
   expect(csp).toContain("'unsafe-eval'");
   expect(csp).toMatch(/style-src 'self' 'unsafe-inline'(;|$)/);
   // The dev indicator is on the page, with its styles applied (blocked <style> elements add no sheet).
-  await expect(page.locator('nextjs-portal [data-nextjs-dev-tools-button]')).toBeVisible({ timeout: 60_000 });
+  // (The Next logo button; a second one shows the route's status while it compiles or renders.)
+  await expect(page.locator('nextjs-portal #next-logo[data-nextjs-dev-tools-button]')).toBeVisible({
+    timeout: 60_000,
+  });
   const sheets = await page.evaluate(
     () => document.querySelector('nextjs-portal')?.shadowRoot?.styleSheets.length ?? 0,
   );
