@@ -1,6 +1,7 @@
 'use client';
 
 import { QueryClientProvider } from '@tanstack/react-query';
+import { NuqsAdapter } from 'nuqs/adapters/next/app';
 import type { ReactNode } from 'react';
 import { z } from 'zod';
 import { getQueryClient } from '@/lib/query-client';
@@ -13,5 +14,10 @@ export function Providers({ children }: { children: ReactNode }) {
   // Not useState: React discards state of a render that suspends before its
   // first commit, and with it the cache (TanStack's Advanced SSR guide).
   const queryClient = getQueryClient();
-  return <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
+  return (
+    <QueryClientProvider client={queryClient}>
+      {/* URL state (the board's filters and drawer) updated with the History API: no server round trip. */}
+      <NuqsAdapter>{children}</NuqsAdapter>
+    </QueryClientProvider>
+  );
 }
