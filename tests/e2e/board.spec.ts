@@ -1,6 +1,6 @@
 // The dispatch board end to end: production build, dev stack, real Chromium,
 // several signed-in people at once.
-import { createShipment, DEPOT, expect, expectLive, signIn, test, USER } from './fixtures';
+import { createShipment, DEPOT, expect, expectLive, showCard, signIn, test, USER } from './fixtures';
 
 test('a driver advances a shipment and the dispatcher sees it live, without reload; the other depot never does', async ({
   browser,
@@ -11,7 +11,7 @@ test('a driver advances a shipment and the dispatcher sees it live, without relo
   const south = await signIn(browser, 'dispatcher.south@example.com');
   await expectLive(north);
   await expectLive(south);
-  const card = north.getByTestId(`card-${shipment.reference}`);
+  const card = await showCard(north, shipment.reference);
   await expect(card).toHaveAttribute('data-status', 'assigned');
 
   const driver = await signIn(browser, 'driver.north1@example.com');
@@ -21,14 +21,17 @@ test('a driver advances a shipment and the dispatcher sees it live, without relo
 
   // Same page, no navigation: the card moved columns through the live feed.
   await expect(north.getByTestId('column-picked_up').getByTestId(`card-${shipment.reference}`)).toBeVisible();
-  await expect(north.getByTestId('announcer')).toHaveText(`${shipment.reference} is now Picked up`);
+  // A routine change is not announced (only exceptions are: board-exceptions.spec.ts).
+  await expect(north.getByTestId('announcer')).toHaveText('');
   const [row] = await db`select status from shipments where id = ${shipment.id}`;
   expect(row.status).toBe('picked_up');
 
-  // South's board never shows a North shipment, live or not.
-  await expect(south.getByTestId(`card-${shipment.reference}`)).toHaveCount(0);
+  // South's board never shows a North shipment, live or not: searching for it finds nothing.
+  await south.getByTestId('filter-query').fill(shipment.reference);
+  await expect(south.getByTestId('empty-results')).toBeVisible();
   await south.reload();
   await expect(south.getByTestId('board-count')).toBeVisible();
+  await expect(south.getByTestId('empty-results')).toBeVisible();
   await expect(south.getByTestId(`card-${shipment.reference}`)).toHaveCount(0);
 });
 
@@ -42,9 +45,9 @@ test('two dispatchers see each other online and what each is viewing', async ({ 
   await expect(nora.getByTestId('presence-list')).toContainText('Hana Lindqvist');
   await expect(hana.getByTestId('presence-list')).toContainText('Nora Quinn');
 
-  await hana.getByTestId(`card-${shipment.reference}`).click();
+  await (await showCard(hana, shipment.reference)).click();
   await expect(hana.getByTestId('shipment-drawer')).toBeVisible();
-  await expect(nora.getByTestId(`card-${shipment.reference}`).getByTestId('viewing-marker')).toContainText(
+  await expect((await showCard(nora, shipment.reference)).getByTestId('viewing-marker')).toContainText(
     'Hana Lindqvist',
   );
 
@@ -66,6 +69,7 @@ test('connection drops, changes happen meanwhile, and the board converges when i
   const north = await signIn(browser, 'dispatcher.north@example.com');
   await expectLive(north);
   const badge = north.getByTestId('connection-badge');
+  const card = await showCard(north, shipment.reference);
 
   await north.context().setOffline(true);
   await expect(badge).toHaveAttribute('data-state', 'offline');
@@ -78,7 +82,6 @@ test('connection drops, changes happen meanwhile, and the board converges when i
   await north.context().setOffline(false);
   await expect(badge).toHaveAttribute('data-state', /reconnecting|connected/);
   await expectLive(north);
-  const card = north.getByTestId(`card-${shipment.reference}`);
   await expect(card).toHaveAttribute('data-status', 'picked_up');
   await expect(card).toContainText('Nadia Brooks');
   const [row] = await db`select version from shipments where id = ${shipment.id}`;
@@ -95,7 +98,7 @@ test('handoff: a change committed between the server render and the subscription
     await page.addInitScript(() => window.localStorage.setItem('switchboard:subscribeDelayMs', '6000'));
   });
   const rendered = Date.now();
-  const card = north.getByTestId(`card-${shipment.reference}`);
+  const card = await showCard(north, shipment.reference);
   await expect(card).toHaveAttribute('data-status', 'pending');
   // Rendered, not yet subscribed: this change can only arrive through the catch-up.
   await db`update shipments set driver_id = ${USER.driverNorth1} where id = ${shipment.id}`;
@@ -110,7 +113,7 @@ test('a refused change rolls back and says why', async ({ browser, db }) => {
   const north = await signIn(browser, 'dispatcher.north@example.com', async (page) => {
     await page.addInitScript(() => window.localStorage.setItem('switchboard:subscribeDelayMs', '60000'));
   });
-  await north.getByTestId(`card-${shipment.reference}`).click();
+  await (await showCard(north, shipment.reference)).click();
   await expect(north.getByTestId('drawer-status')).toHaveText('Pending');
   // Someone else cancels it meanwhile.
   await db`update shipments set status = 'cancelled' where id = ${shipment.id}`;
@@ -127,7 +130,7 @@ test('a change the database refuses is rolled back with its reason', async ({ br
   const shipment = await createShipment(db, DEPOT.north);
   const north = await signIn(browser, 'dispatcher.north@example.com');
   await expectLive(north);
-  await north.getByTestId(`card-${shipment.reference}`).click();
+  await (await showCard(north, shipment.reference)).click();
   await expect(north.getByTestId('drawer-status')).toHaveText('Pending');
   // Nadia leaves the depot; the board's driver list still offers her.
   await db`delete from depot_members where user_id = ${USER.driverNorth2} and depot_id = ${DEPOT.north}`;
@@ -148,8 +151,7 @@ test('with 20-second access tokens the board keeps receiving updates for 60 seco
   const north = await signIn(browser, 'dispatcher.north@example.com');
   await expectLive(north);
   const shipment = await createShipment(db, DEPOT.north);
-  const card = north.getByTestId(`card-${shipment.reference}`);
-  await expect(card).toBeVisible();
+  const card = await showCard(north, shipment.reference);
   const started = Date.now();
   let round = 0;
   while (Date.now() - started < 60_000) {

@@ -27,6 +27,18 @@ export async function signIn(browser: Browser, email: string, init?: (page: Page
   return page;
 }
 
+/**
+ * A card on the board, found as a dispatcher finds one: by typing its reference
+ * in the search box (the board's columns are virtualized, so a card far down a
+ * long column is not in the DOM until it is searched for or scrolled to).
+ */
+export async function showCard(page: Page, reference: string) {
+  await page.getByTestId('filter-query').fill(reference);
+  const card = page.getByTestId(`card-${reference}`);
+  await expect(card).toBeVisible();
+  return card;
+}
+
 /** Waits until the tab's realtime connection reports live. */
 export async function expectLive(page: Page): Promise<void> {
   await expect(page.getByTestId('connection-badge')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });
