@@ -10,7 +10,7 @@ export function PresenceList({ members, meId }: { members: OnlineMember[]; meId:
       data-testid="presence-list"
       className="flex flex-wrap items-center gap-1.5 text-xs"
     >
-      <span className="text-slate-500">Online:</span>
+      <span className="text-slate-600 dark:text-slate-400">Online:</span>
       {members.length === 0 && <span className="text-slate-400">just you (connecting…)</span>}
       {members.map((m) => (
         <span

@@ -173,7 +173,7 @@ export const BoardColumn = memo(function BoardColumn({
             title={`Collapse the ${label} column`}
             className="flex items-baseline gap-1.5 rounded hover:text-indigo-700 dark:hover:text-indigo-300"
           >
-            <span aria-hidden className="text-xs text-slate-500">
+            <span aria-hidden className="text-xs text-slate-500 dark:text-slate-400">
               ▾
             </span>
             {label}
@@ -199,7 +199,13 @@ export const BoardColumn = memo(function BoardColumn({
           />
         )}
       </div>
-      <div ref={scrollRef} className="min-h-0 flex-1 overflow-y-auto px-1.5" data-testid={`scroll-${status}`}>
+      {/* Focusable, so a keyboard can scroll it even when the board's one card stop is in another column (WCAG 2.1.1; axe: scrollable-region-focusable). */}
+      <div
+        ref={scrollRef}
+        tabIndex={0}
+        className="min-h-0 flex-1 overflow-y-auto px-1.5 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-500"
+        data-testid={`scroll-${status}`}
+      >
         {count === 0 ? (
           <p className="px-1 py-3 text-xs text-slate-600 dark:text-slate-400">
             {total === 0 ? 'No shipments.' : 'None match the filters.'}

@@ -31,7 +31,9 @@ export function BoardSkeleton({ depot, userName }: { depot: Depot; userName: str
               aria-label={STATUS_LABEL[status]}
               className={`flex flex-col rounded-lg bg-slate-100/70 p-2.5 dark:bg-slate-900/60 ${status === 'delivered' || status === 'cancelled' ? 'w-11' : 'w-56 min-w-[13.5rem] flex-1'}`}
             >
-              <h2 className="truncate text-sm font-semibold text-slate-500">{STATUS_LABEL[status]}</h2>
+              <h2 className="truncate text-sm font-semibold text-slate-600 dark:text-slate-400">
+                {STATUS_LABEL[status]}
+              </h2>
             </section>
           ))}
         </div>

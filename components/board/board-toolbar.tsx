@@ -73,7 +73,7 @@ export function BoardToolbar({ filters, model, people, onChange, onClear }: Prop
         />
         <kbd
           aria-hidden
-          className="pointer-events-none absolute top-1/2 right-2 -translate-y-1/2 rounded border border-slate-300 px-1 text-[10px] text-slate-500 dark:border-slate-600"
+          className="pointer-events-none absolute top-1/2 right-2 -translate-y-1/2 rounded border border-slate-300 px-1 text-[10px] text-slate-500 dark:border-slate-600 dark:text-slate-400"
         >
           /
         </kbd>

@@ -29,7 +29,7 @@ export function MapPanel({ depot, shipments, positions, driverNames }: Props) {
     <figure className="rounded-xl border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900">
       <figcaption className="mb-2 flex justify-between text-sm font-medium">
         <span>Map · {depot.name}</span>
-        <span className="text-xs font-normal text-slate-500">
+        <span className="text-xs font-normal text-slate-600 dark:text-slate-400">
           {drivers.length} driver{drivers.length === 1 ? '' : 's'} sharing
         </span>
       </figcaption>

@@ -33,7 +33,7 @@ function formatEta(eta: string | null): string | null {
 }
 
 const FLAG_STYLE: Record<ShipmentFlag, string> = {
-  late: 'bg-red-600 text-white dark:bg-red-500 dark:text-red-950',
+  late: 'bg-red-600 text-white dark:bg-red-400 dark:text-red-950',
   at_risk: 'bg-amber-300 text-amber-950 dark:bg-amber-400',
 };
 
@@ -93,7 +93,7 @@ export const ShipmentCard = memo(function ShipmentCard({
         className="block w-full rounded-lg py-2 pr-2.5 pl-8 text-left hover:bg-slate-50 dark:hover:bg-slate-800/60"
       >
         <span className="flex items-baseline gap-1.5">
-          <span className="font-mono text-sm font-semibold">{shipment.reference}</span>
+          <span className="min-w-0 truncate font-mono text-sm font-semibold">{shipment.reference}</span>
           <span className="ml-auto flex shrink-0 items-center gap-1">
             <UnreadBadge count={unread} testId={`unread-${shipment.reference}`} />
             {eta && <span className="text-xs text-slate-600 tabular-nums dark:text-slate-400">ETA {eta}</span>}

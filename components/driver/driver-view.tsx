@@ -62,7 +62,7 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
   return (
     <div className="min-h-screen">
       <AppHeader userName={me.name}>
-        <span className="text-sm text-slate-500">{depot.name}</span>
+        <span className="text-sm text-slate-500 dark:text-slate-400">{depot.name}</span>
       </AppHeader>
       <main className="mx-auto max-w-lg space-y-6 px-4 py-4">
         <section
@@ -93,7 +93,7 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
             </p>
           )}
           {position.last && source !== 'off' && (
-            <p className="mt-2 text-xs text-slate-500">
+            <p className="mt-2 text-xs text-slate-500 dark:text-slate-400">
               Sharing {position.last.lat.toFixed(4)}, {position.last.lng.toFixed(4)} (live every second, saved every 15
               s)
             </p>
@@ -114,7 +114,9 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
           <h2 id="active-heading" className="text-lg font-semibold">
             My shipments ({active.length})
           </h2>
-          {active.length === 0 && <p className="mt-2 text-sm text-slate-500">Nothing assigned right now.</p>}
+          {active.length === 0 && (
+            <p className="mt-2 text-sm text-slate-500 dark:text-slate-400">Nothing assigned right now.</p>
+          )}
           <ul className="mt-3 space-y-3">
             {active.map((s) => {
               const next = nextDriverStatus(s.status);
@@ -133,7 +135,7 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
                     </span>
                   </div>
                   <p className="mt-1 text-sm">{s.recipient}</p>
-                  <p className="text-sm text-slate-500">{s.address}</p>
+                  <p className="text-sm text-slate-500 dark:text-slate-400">{s.address}</p>
                   {next && (
                     <button
                       type="button"
@@ -174,10 +176,10 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
 
         {done.length > 0 && (
           <section aria-labelledby="done-heading">
-            <h2 id="done-heading" className="text-sm font-semibold text-slate-500">
+            <h2 id="done-heading" className="text-sm font-semibold text-slate-500 dark:text-slate-400">
               Finished
             </h2>
-            <ul className="mt-2 space-y-1 text-sm text-slate-500">
+            <ul className="mt-2 space-y-1 text-sm text-slate-500 dark:text-slate-400">
               {done.map((s) => (
                 <li key={s.id}>
                   <span className="font-mono">{s.reference}</span> · {STATUS_LABEL[s.status]}

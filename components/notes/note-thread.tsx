@@ -59,13 +59,13 @@ export function NoteThread({ shipmentId, depotId, notes, names, meId, offline }:
         Notes
       </h3>
       {thread.length === 0 ? (
-        <p className="mt-2 text-sm text-slate-500">No notes yet.</p>
+        <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">No notes yet.</p>
       ) : (
         <ol className="mt-2 space-y-2 text-sm" data-testid="notes">
           {thread.map((note) => (
             <li key={note.id} data-testid="note" className="rounded-md bg-slate-50 px-3 py-2 dark:bg-slate-800">
               <div className="whitespace-pre-wrap">{note.body}</div>
-              <div className="text-xs text-slate-500">
+              <div className="text-xs text-slate-600 dark:text-slate-400">
                 {note.author_id === meId ? 'You' : (names.get(note.author_id) ?? 'Someone')} ·{' '}
                 {new Date(note.created_at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
               </div>
