@@ -117,6 +117,9 @@ test('10,000 shipments: counts are exact, the DOM stays bounded, and the last ca
     // Its list item tells assistive technology where it is in the column.
     await expect(page.getByTestId('card-VOL-10000').locator('xpath=../..')).toHaveAttribute('aria-posinset', '10000');
     await expect(firstCard).toHaveCount(0);
+    // The column scrolled inside itself: its header (name and count) stayed where it was.
+    await expect(page.getByTestId('count-pending')).toBeInViewport();
+    expect(await page.getByTestId('scroll-pending').evaluate((el) => el.scrollTop)).toBeGreaterThan(100_000);
     const after = await dom();
     expect(after.cards).toBeLessThan(60);
     expect(after.nodes).toBeLessThan(2500);
