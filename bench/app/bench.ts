@@ -112,8 +112,12 @@ async function measureBoard(page: Page, sql: Sql, size: number): Promise<BoardRe
   // Search: type numbers key by key (each keystroke narrows the board), then delete them.
   const origin = new URL(page.url()).origin;
   const searchRequests: string[] = [];
+  // Not the tab's icon, which Chromium asks for again on every same-document URL change.
+  const icons = new Set(
+    await page.locator('link[rel~="icon"]').evaluateAll((links) => links.map((l) => (l as HTMLLinkElement).href)),
+  );
   const onRequest = (request: { url(): string }) => {
-    if (request.url().startsWith(origin)) searchRequests.push(request.url());
+    if (request.url().startsWith(origin) && !icons.has(request.url())) searchRequests.push(request.url());
   };
   page.on('request', onRequest);
   await startKeystrokeProbe(page);

@@ -11,12 +11,20 @@ const VIEWPORTS = [
   ['phone', { width: 390, height: 844 }],
 ] as const;
 
-/** Records every request the page makes to the app server (the Next.js origin), from now on. */
-function appServerRequests(page: Page): string[] {
+/**
+ * Records every request the page makes to the app server (the Next.js origin), from now on,
+ * except the tab's icon: Chromium asks for the favicon again on every same-document URL change
+ * (a static, cacheable file, not a render), which says nothing about the app.
+ */
+async function appServerRequests(page: Page): Promise<string[]> {
   const origin = new URL(page.url()).origin;
+  const icons = new Set(
+    await page.locator('link[rel~="icon"]').evaluateAll((links) => links.map((l) => (l as HTMLLinkElement).href)),
+  );
   const seen: string[] = [];
   page.on('request', (request) => {
-    if (new URL(request.url()).origin === origin) seen.push(`${request.method()} ${request.url()}`);
+    if (new URL(request.url()).origin === origin && !icons.has(request.url()))
+      seen.push(`${request.method()} ${request.url()}`);
   });
   return seen;
 }
@@ -41,7 +49,7 @@ for (const [label, viewport] of VIEWPORTS) {
     await page.setViewportSize(viewport);
     await expectLive(page);
     await page.waitForLoadState('networkidle');
-    const requests = appServerRequests(page);
+    const requests = await appServerRequests(page);
 
     // Typing, key by key: each keystroke filters at once.
     await page.getByTestId('filter-query').pressSequentially(shipment.reference, { delay: 20 });
