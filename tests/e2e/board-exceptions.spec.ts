@@ -127,3 +127,40 @@ test('the highlight animates, and is a still outline when the person prefers red
   expect(await flash.evaluate((el) => getComputedStyle(el).boxShadow)).not.toBe('none');
   await page.context().close();
 });
+
+test('a refused change is an alert on its own shipment only, and clears when that shipment changes again', async ({
+  browser,
+  db,
+}) => {
+  const prefix = unique();
+  const [target, bystander] = await db<{ id: string; reference: string }[]>`
+    insert into shipments (depot_id, reference, recipient, address)
+    values (${DEPOT.north}, ${`${prefix}-R`}, 'R Recipient', '1 R Street'),
+           (${DEPOT.north}, ${`${prefix}-S`}, 'S Recipient', '2 S Street')
+    returning id, reference`;
+  const page = await signIn(browser, 'dispatcher.north@example.com');
+  await expectLive(page);
+  await page.getByTestId('filter-query').fill(prefix);
+  await page.getByTestId(`card-${target.reference}`).click();
+  // Nadia leaves the depot; the board's driver list still offers her, so the database refuses.
+  await db`delete from depot_members where user_id = ${USER.driverNorth2} and depot_id = ${DEPOT.north}`;
+  try {
+    await page.getByTestId('driver-select').selectOption(USER.driverNorth2);
+    await expect(page.getByTestId('update-error')).toContainText('The assigned user is not a driver of this depot');
+  } finally {
+    await db`insert into depot_members (depot_id, user_id) values (${DEPOT.north}, ${USER.driverNorth2}) on conflict do nothing`;
+  }
+  await page.keyboard.press('Escape');
+  const alert = page.getByTestId(`alert-${target.reference}`);
+  await expect(alert).toHaveAttribute('data-kind', 'refused');
+  await expect(page.getByTestId(`card-${target.reference}`).getByTestId('refused-marker')).toBeVisible();
+  await expect(page.getByTestId(`alert-${bystander.reference}`)).toHaveCount(0);
+  await expect(page.getByTestId(`card-${bystander.reference}`).getByTestId('refused-marker')).toHaveCount(0);
+
+  // Someone changes the shipment: the refusal's cause (the old version) is gone, so is the alert.
+  await db`update shipments set driver_id = ${USER.driverNorth1}, status = 'assigned' where id = ${target.id}`;
+  await expect(page.getByTestId(`card-${target.reference}`)).toHaveAttribute('data-status', 'assigned');
+  await expect(alert).toHaveCount(0);
+  await expect(page.getByTestId(`card-${target.reference}`).getByTestId('refused-marker')).toHaveCount(0);
+  await page.context().close();
+});
