@@ -6,8 +6,18 @@ import { OnlineOnlyLink, OnlineOnlySubmit } from './online-only';
  * Top bar (the page's banner landmark): a skip link to `#main`, product name,
  * a slot for page controls, the live badge and the signed-in person. Links and
  * sign-out do nothing while offline rather than open the browser's error page.
+ * `connection={false}` leaves the badge out (a streaming placeholder: the page
+ * that replaces it has the one live badge).
  */
-export function AppHeader({ userName, children }: { userName: string; children?: ReactNode }) {
+export function AppHeader({
+  userName,
+  children,
+  connection = true,
+}: {
+  userName: string;
+  children?: ReactNode;
+  connection?: boolean;
+}) {
   return (
     <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/95 backdrop-blur dark:border-slate-800 dark:bg-slate-950/95">
       <a
@@ -24,9 +34,7 @@ export function AppHeader({ userName, children }: { userName: string; children?:
         <div className="order-last flex min-w-0 basis-full flex-wrap items-center gap-x-3 gap-y-1 md:order-none md:flex-1 md:basis-auto">
           {children}
         </div>
-        <span className="ml-auto md:ml-0">
-          <ConnectionBadge />
-        </span>
+        <span className="ml-auto md:ml-0">{connection && <ConnectionBadge />}</span>
         <span className="hidden text-sm text-slate-700 sm:inline dark:text-slate-300">{userName}</span>
         <form action="/auth/signout" method="post">
           <OnlineOnlySubmit className="rounded-md px-2 py-1 text-sm text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800">

@@ -4,14 +4,15 @@ import { SHIPMENT_STATUSES } from '@/lib/shipments/schema';
 import { STATUS_LABEL } from '@/lib/shipments/status';
 
 /**
- * The board's first bytes: its frame (header with the live badge, title,
+ * The board's first bytes: its frame (header, title,
  * columns) while the shipments stream in, so the page starts painting before
  * the depot's rows are read. Static markup, no inline styles (the CSP).
  */
 export function BoardSkeleton({ depot, userName }: { depot: Depot; userName: string }) {
   return (
     <div className="flex min-h-dvh flex-col lg:h-dvh">
-      <AppHeader userName={userName} />
+      {/* No badge here: while the rows stream, the board's own header (with the one live badge) is already in the document, hidden. */}
+      <AppHeader userName={userName} connection={false} />
       <main
         id="main"
         aria-busy="true"

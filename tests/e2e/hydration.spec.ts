@@ -75,13 +75,13 @@ for (const [label, offset] of OFFSETS) {
     await expect(page).toHaveURL(new RegExp(`/board/${DEPOT.north}`));
     await atDatabaseVersions();
 
-    // Filter changes (router.replace) render on the server again; nothing moves backwards.
-    await page.getByRole('button', { name: 'Pending', exact: true }).click();
-    await expect(page).toHaveURL(/status=pending/);
+    // Filter changes (URL state, in the browser since issue 14): nothing moves backwards.
+    await page.getByTestId('filter-driver').selectOption('none');
+    await expect(page).toHaveURL(/driver=none/);
     await bump(db, b.id, 50);
     await atDatabaseVersions();
-    await page.getByRole('button', { name: 'Pending', exact: true }).click();
-    await expect(page).not.toHaveURL(/status=pending/);
+    await page.getByTestId('filter-driver').selectOption({ label: 'All drivers' });
+    await expect(page).not.toHaveURL(/driver=none/);
     await atDatabaseVersions();
 
     // A plain switch there and back converges too.
