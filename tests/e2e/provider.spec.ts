@@ -1,7 +1,7 @@
 // The provider swap end to end: the same app and components, built with
 // NEXT_PUBLIC_REALTIME_PROVIDER=pusher, against the Pusher protocol test
 // server, with changes fanned out by the outbox relay.
-import { createShipment, DEPOT, expect, expectLive, signIn, test, USER } from './fixtures';
+import { createShipment, DEPOT, expect, expectLive, showCard, signIn, test, USER } from './fixtures';
 
 test('a driver advances a shipment and the dispatcher sees it live over Pusher; the other depot never does', async ({
   browser,
@@ -15,7 +15,8 @@ test('a driver advances a shipment and the dispatcher sees it live over Pusher; 
   const south = await signIn(browser, 'dispatcher.south@example.com');
   await expectLive(north);
   await expectLive(south);
-  const card = north.getByTestId(`card-${shipment.reference}`);
+  // Found by search, as on a busy board (the columns are virtualized).
+  const card = await showCard(north, shipment.reference);
   await expect(card).toHaveAttribute('data-status', 'assigned');
 
   const driver = await signIn(browser, 'driver.north1@example.com');
