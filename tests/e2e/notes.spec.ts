@@ -2,7 +2,7 @@
 // driver talk on a shipment; unread counts show on the board's card and in the
 // driver view and clear when read; nobody who cannot see the shipment sees
 // its notes.
-import { createShipment, DEPOT, expect, expectLive, signIn, test, USER } from './fixtures';
+import { createShipment, DEPOT, expect, expectLive, showCard, signIn, test, USER } from './fixtures';
 
 test('notes between the dispatchers and the assigned driver, live, with unread counts that clear when read', async ({
   browser,
@@ -16,7 +16,7 @@ test('notes between the dispatchers and the assigned driver, live, with unread c
   for (const page of [nora, hana, niko, nadia]) await expectLive(page);
 
   // Nora writes on the shipment from its drawer.
-  await nora.getByTestId(`card-${shipment.reference}`).click();
+  await (await showCard(nora, shipment.reference)).click();
   const drawer = nora.getByTestId('shipment-drawer');
   await drawer.getByTestId('note-input').fill('Gate code is 4411');
   await drawer.getByTestId('note-send').click();

@@ -8,7 +8,7 @@ import type { Page } from '@playwright/test';
 import { DEFAULT_JWT_SECRET } from '@switchboard/devstack';
 import { metricValue } from '@switchboard/devstack/internals/testing/prometheus-text';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { baseUrl, expect, expectLive, signIn, test } from './fixtures';
+import { baseUrl, expect, expectLive, showCard, signIn, test } from './fixtures';
 
 test('pages carry the security headers and a per-request nonce CSP limited to the endpoints in use', async ({
   request,
@@ -47,7 +47,7 @@ test('signing in and working live on the board violates no CSP directive', async
     });
   });
   await expectLive(north);
-  await north.getByTestId('card-NOR-1001').click();
+  await (await showCard(north, 'NOR-1001')).click();
   await expect(north.getByTestId('timeline')).toBeVisible();
   expect(violations).toEqual([]);
 });
@@ -130,7 +130,7 @@ test('the board runs on ES256 access tokens that verify against the JWKS, throug
   if (expected === 'ES256') await jwtVerify(refreshed, jwks);
   await north.reload();
   await expectLive(north);
-  await north.getByTestId('card-NOR-1001').click();
+  await (await showCard(north, 'NOR-1001')).click();
   await expect(north.getByTestId('timeline')).toBeVisible();
 });
 
