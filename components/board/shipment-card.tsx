@@ -136,7 +136,17 @@ export const ShipmentCard = memo(function ShipmentCard({
               data-testid="viewing-marker"
               className="rounded bg-sky-100 px-1.5 py-0.5 text-sky-900 dark:bg-sky-900/40 dark:text-sky-200"
             >
-              <span aria-hidden>👁 </span>
+              <svg
+                aria-hidden
+                viewBox="0 0 16 16"
+                className="mr-1 inline-block h-3 w-3 align-[-1px]"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="1.5"
+              >
+                <path d="M1 8s2.5-5 7-5 7 5 7 5-2.5 5-7 5-7-5-7-5Z" />
+                <circle cx="8" cy="8" r="2" />
+              </svg>
               <span className="sr-only">Viewing: </span>
               {viewers}
             </span>
