@@ -235,6 +235,8 @@ export type Database = {
           depot_id: string
           driver_id: string | null
           eta: string | null
+          failure_note: string | null
+          failure_reason: Database["public"]["Enums"]["failure_reason"] | null
           id: string
           last_lat: number | null
           last_lng: number | null
@@ -251,6 +253,8 @@ export type Database = {
           depot_id: string
           driver_id?: string | null
           eta?: string | null
+          failure_note?: string | null
+          failure_reason?: Database["public"]["Enums"]["failure_reason"] | null
           id?: string
           last_lat?: number | null
           last_lng?: number | null
@@ -267,6 +271,8 @@ export type Database = {
           depot_id?: string
           driver_id?: string | null
           eta?: string | null
+          failure_note?: string | null
+          failure_reason?: Database["public"]["Enums"]["failure_reason"] | null
           id?: string
           last_lat?: number | null
           last_lng?: number | null
@@ -320,6 +326,8 @@ export type Database = {
           changes: Json | null
           created_at: string | null
           depot_id: string | null
+          failure_note: string | null
+          failure_reason: Database["public"]["Enums"]["failure_reason"] | null
           id: number | null
           operation: string | null
           record: Json | null
@@ -333,6 +341,8 @@ export type Database = {
           changes?: Json | null
           created_at?: string | null
           depot_id?: string | null
+          failure_note?: string | null
+          failure_reason?: Database["public"]["Enums"]["failure_reason"] | null
           id?: number | null
           operation?: string | null
           record?: Json | null
@@ -346,6 +356,8 @@ export type Database = {
           changes?: Json | null
           created_at?: string | null
           depot_id?: string | null
+          failure_note?: string | null
+          failure_reason?: Database["public"]["Enums"]["failure_reason"] | null
           id?: number | null
           operation?: string | null
           record?: Json | null
@@ -409,6 +421,12 @@ export type Database = {
     }
     Enums: {
       app_role: "dispatcher" | "driver"
+      failure_reason:
+        | "recipient_absent"
+        | "address_wrong"
+        | "refused"
+        | "damaged"
+        | "other"
       shipment_status:
         | "pending"
         | "assigned"
@@ -545,6 +563,13 @@ export const Constants = {
   public: {
     Enums: {
       app_role: ["dispatcher", "driver"],
+      failure_reason: [
+        "recipient_absent",
+        "address_wrong",
+        "refused",
+        "damaged",
+        "other",
+      ],
       shipment_status: [
         "pending",
         "assigned",

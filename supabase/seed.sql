@@ -68,7 +68,7 @@ with depot (id, prefix, drivers, min_lat, min_lng, max_lat, max_lng) as (
   from depot, generate_series(1, 30) as n
 )
 insert into public.shipments (depot_id, reference, recipient, address, status, driver_id, eta,
-                              last_lat, last_lng, last_position_at)
+                              last_lat, last_lng, last_position_at, failure_reason, failure_note)
 select id,
        format('%s-%s', prefix, 1000 + n),
        recipient,
@@ -82,6 +82,10 @@ select id,
             then min_lat + (max_lat - min_lat) * ((n * 37) % 100) / 100.0 end,
        case when status in ('picked_up', 'in_transit')
             then min_lng + (max_lng - min_lng) * ((n * 53) % 100) / 100.0 end,
-       case when status in ('picked_up', 'in_transit') then now() end
+       case when status in ('picked_up', 'in_transit') then now() end,
+       -- Failed deliveries say why (the driver's reason; "other" needs a note).
+       case when status = 'failed'
+            then (array['recipient_absent','refused','other'])[(n / 10) % 3 + 1]::public.failure_reason end,
+       case when status = 'failed' and (n / 10) % 3 = 2 then 'Gate locked, no answer on the intercom' end
 from numbered
 order by id, n;

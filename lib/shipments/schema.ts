@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LiveChange } from '@/lib/live/schema';
+import { failureReasonSchema } from './failure';
 
 // Every shape that crosses a trust boundary into the browser (REST rows,
 // realtime messages) is validated here; types are inferred from the schemas.
@@ -32,6 +33,10 @@ export const shipmentSchema = z.object({
   last_lat: z.number().nullable(),
   last_lng: z.number().nullable(),
   last_position_at: timestamp.nullable(),
+  // Why a delivery failed (only while failed). Changes recorded before the
+  // column existed lack both fields: read as null.
+  failure_reason: failureReasonSchema.nullable().default(null),
+  failure_note: z.string().nullable().default(null),
   version: z.number().int().positive(),
   created_at: timestamp,
   updated_at: timestamp,

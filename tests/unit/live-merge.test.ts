@@ -30,6 +30,8 @@ function shipment(id: string, version: number, status: Shipment['status'] = 'pen
     last_lat: null,
     last_lng: null,
     last_position_at: null,
+    failure_reason: null,
+    failure_note: null,
     version,
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
