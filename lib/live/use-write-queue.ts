@@ -10,7 +10,7 @@ import type { VersionedRow } from './schema';
 import type { LiveTable } from './table';
 import { writeRowEverywhere } from './use-live-mutation';
 import { writeVersioned } from './versioned-write';
-import { LiveWriteQueue, type WriteQueueSnapshot } from './write-queue';
+import { LiveWriteQueue, type OutcomeInfo, type WriteQueueSnapshot } from './write-queue';
 
 // One queue per table and person per tab, shared by every component that uses
 // it (like the one realtime socket), disposed shortly after the last one unmounts
@@ -69,8 +69,8 @@ export interface QueueWriteInput<Row> {
 export interface UseWriteQueueOptions<Row> {
   /** Columns whose change by someone else makes a queued write a conflict even if it does not set them. */
   guardColumns?: readonly string[];
-  /** Hears what became of each write (show it to the person). */
-  onOutcome?: (outcome: WriteOutcome<Row>) => void;
+  /** Hears what became of each write (show it to the person); `waited`: it had waited for the network or a sign-in. */
+  onOutcome?: (outcome: WriteOutcome<Row>, info: OutcomeInfo) => void;
 }
 
 /**
@@ -103,10 +103,10 @@ export function useWriteQueue<Row extends VersionedRow>(
     const entry = queues.get(key)!;
     if (entry.idle) clearTimeout(entry.idle);
     entry.users += 1;
-    const stopOutcomes = queue.onOutcome((outcome) => {
+    const stopOutcomes = queue.onOutcome((outcome, info) => {
       if (outcome.kind === 'applied') writeRowEverywhere(queryClient, table, outcome.row, false);
       if (outcome.kind === 'conflict') writeRowEverywhere(queryClient, table, outcome.latest, false);
-      onOutcome.current?.(outcome);
+      onOutcome.current?.(outcome, info);
     });
     void queue.load();
     const flush = () => void queue.flush();

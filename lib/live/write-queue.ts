@@ -46,6 +46,11 @@ export interface WriteQueueOptions<Row extends VersionedRow> extends SettleOptio
   online?: () => boolean;
 }
 
+/** About an outcome: whether its write waited (left by an earlier page, or queued offline or signed out). */
+export interface OutcomeInfo {
+  waited: boolean;
+}
+
 /** What a write queue keeps under its key. */
 interface Stored {
   v: 1;
@@ -85,7 +90,9 @@ function parseStored(value: unknown): QueuedWrite[] {
 export class LiveWriteQueue<Row extends VersionedRow> {
   private snapshot: WriteQueueSnapshot;
   private readonly listeners = new Set<() => void>();
-  private readonly outcomeListeners = new Set<(outcome: WriteOutcome<Row>) => void>();
+  private readonly outcomeListeners = new Set<(outcome: WriteOutcome<Row>, info: OutcomeInfo) => void>();
+  /** Writes that waited: left by an earlier page, or queued while offline or signed out. */
+  private readonly waited = new Set<string>();
   private running: Promise<void> | null = null;
   private rerun = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -118,7 +125,7 @@ export class LiveWriteQueue<Row extends VersionedRow> {
   };
 
   /** Hears what became of each write (applied, conflict, gone, refused, skipped). */
-  onOutcome(listener: (outcome: WriteOutcome<Row>) => void): () => void {
+  onOutcome(listener: (outcome: WriteOutcome<Row>, info: OutcomeInfo) => void): () => void {
     this.outcomeListeners.add(listener);
     return () => this.outcomeListeners.delete(listener);
   }
@@ -126,6 +133,7 @@ export class LiveWriteQueue<Row extends VersionedRow> {
   /** Loads the stored queue (writes left by a closed tab) and starts sending. */
   async load(): Promise<void> {
     await this.reload();
+    for (const w of this.snapshot.writes) this.waited.add(w.id);
     void this.flush();
   }
 
@@ -223,7 +231,10 @@ export class LiveWriteQueue<Row extends VersionedRow> {
         return settled.queue;
       });
       this.publish({ sendingId: null });
-      for (const outcome of outcomes) for (const listener of this.outcomeListeners) listener(outcome);
+      for (const outcome of outcomes) {
+        const info = { waited: this.waited.delete(outcome.write.id) };
+        for (const listener of this.outcomeListeners) listener(outcome, info);
+      }
       if (stop) {
         if (result.kind === 'signed-out')
           return this.publish({ state: 'signed-out', problem: 'Signed out', nextAttemptAt: null });
@@ -279,6 +290,7 @@ export class LiveWriteQueue<Row extends VersionedRow> {
 
   private publish(patch: Partial<WriteQueueSnapshot>): void {
     const next = { ...this.snapshot, ...patch };
+    if (next.state === 'offline' || next.state === 'signed-out') for (const w of next.writes) this.waited.add(w.id);
     if ((Object.keys(patch) as (keyof WriteQueueSnapshot)[]).every((k) => next[k] === this.snapshot[k])) return;
     this.snapshot = next;
     for (const listener of this.listeners) listener();

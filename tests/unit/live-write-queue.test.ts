@@ -205,7 +205,11 @@ describe('the runner', () => {
     online = true;
     const reopened = new LiveWriteQueue<Row>({ storage, key: 'k', send: db.send, online: () => online });
     const outcomes: WriteOutcome<Row>[] = [];
-    reopened.onOutcome((o) => outcomes.push(o));
+    const waited: boolean[] = [];
+    reopened.onOutcome((o, info) => {
+      outcomes.push(o);
+      waited.push(info.waited);
+    });
     await reopened.load();
     await reopened.flush();
     expect(db.log).toEqual([
@@ -214,6 +218,7 @@ describe('the runner', () => {
       { id: 'a', version: 3, status: 'in_transit' },
     ]);
     expect(outcomes.map((o) => o.kind)).toEqual(['applied', 'applied', 'applied']);
+    expect(waited).toEqual([true, true, true]); // left by the closed tab
     expect(reopened.getSnapshot()).toMatchObject({ state: 'idle', writes: [] });
     expect(await storage.read('k')).toEqual({ v: 1, writes: [] });
   });
@@ -261,15 +266,22 @@ describe('the runner', () => {
     let online = false;
     const queue = new LiveWriteQueue<Row>({ storage, key: 'k', send: db.send, online: () => online });
     const outcomes: WriteOutcome<Row>[] = [];
-    queue.onOutcome((o) => outcomes.push(o));
+    const waited: boolean[] = [];
+    queue.onOutcome((o, info) => {
+      outcomes.push(o);
+      waited.push(info.waited);
+    });
     await queue.load();
     await queue.enqueue(write(row('a'), { status: 'picked_up' }));
     await queue.enqueue(write(row('b'), { status: 'picked_up' }));
+    await queue.flush();
+    expect(queue.getSnapshot().state).toBe('offline');
     // A dispatcher cancels a while the driver is offline.
     db.table.set('a', row('a', { status: 'cancelled', version: 2 }));
     online = true;
     await queue.flush();
     expect(outcomes.map((o) => o.kind)).toEqual(['conflict', 'applied']);
+    expect(waited).toEqual([true, true]); // queued while offline
     expect(outcomes[0]).toMatchObject({ latest: { status: 'cancelled', version: 2 } });
     expect(db.table.get('a')).toMatchObject({ status: 'cancelled', version: 2 });
     expect(db.table.get('b')).toMatchObject({ status: 'picked_up', version: 2 });
