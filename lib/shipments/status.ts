@@ -34,8 +34,27 @@ export const STATUS_LABEL: Record<ShipmentStatus, string> = {
   cancelled: 'Cancelled',
 };
 
+/** What a driver's buttons say: the action, as a verb (the current state is shown apart). */
 export const DRIVER_ACTION_LABEL: Partial<Record<ShipmentStatus, string>> = {
-  picked_up: 'Picked up',
+  picked_up: 'Mark picked up',
   in_transit: 'Start driving',
-  delivered: 'Delivered',
+  delivered: 'Mark delivered',
+  failed: "Couldn't deliver",
 };
+
+/** Statuses a driver still works on (the rest are finished). */
+export const DRIVER_ACTIVE_STATUSES: readonly ShipmentStatus[] = ['assigned', 'picked_up', 'in_transit'];
+
+/** Whether a driver can report a failed delivery from this status (the graph allows → failed). */
+export const canReportFailure = (status: ShipmentStatus) =>
+  NEXT_STATUSES[status].includes('failed') && DRIVER_SETTABLE.includes('failed');
+
+/**
+ * Final moves (delivered, failed) wait this long on the phone before they are
+ * sent, with an Undo button: one tap instead of a confirm dialog, and a
+ * mistaken tap costs nothing (README, "The driver app").
+ */
+export const UNDO_WINDOW_MS = 5_000;
+
+/** After any tap, a card's buttons stay locked this long, so a double tap never makes a second move. */
+export const TAP_SETTLE_MS = 800;
