@@ -115,7 +115,7 @@ export function DriverCard({
       data-status={shipment.status}
       data-version={shipment.version}
       data-pending={pending.length}
-      className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900"
+      className="scroll-mt-28 rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900"
     >
       <article aria-labelledby={`ref-${shipment.id}`}>
         <div className="flex items-start justify-between gap-2">

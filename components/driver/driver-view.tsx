@@ -85,7 +85,7 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
   return (
     <div className="min-h-screen">
       <AppHeader userName={me.name}>
-        <span className="text-sm text-slate-600 dark:text-slate-400">{depot.name}</span>
+        <span className="text-sm whitespace-nowrap text-slate-600 dark:text-slate-400">{depot.name}</span>
       </AppHeader>
       <main className="mx-auto max-w-lg space-y-5 px-4 py-4">
         <NoticeList notices={notices} onDismiss={(id) => setNotices((list) => list.filter((n) => n.id !== id))} />
@@ -95,6 +95,14 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
           durable={actions.durable}
           problem={actions.problem}
           nextAttemptAt={actions.nextAttemptAt}
+        />
+
+        <PositionPanel
+          source={source}
+          onSource={setSource}
+          last={position.last}
+          problem={position.problem}
+          saveProblem={savePosition.error?.message ?? null}
         />
 
         <section aria-labelledby="active-heading">
@@ -131,14 +139,6 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
             ))}
           </ul>
         </section>
-
-        <PositionPanel
-          source={source}
-          onSource={setSource}
-          last={position.last}
-          problem={position.problem}
-          saveProblem={savePosition.error?.message ?? null}
-        />
 
         {done.length > 0 && (
           <section aria-labelledby="done-heading">

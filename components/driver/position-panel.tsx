@@ -22,25 +22,27 @@ export function PositionPanel({ source, onSource, last, problem, saveProblem }: 
   return (
     <section
       aria-labelledby="position-heading"
-      className="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
+      className="rounded-xl border border-slate-200 bg-white px-4 py-3 dark:border-slate-800 dark:bg-slate-900"
     >
-      <h2 id="position-heading" className="text-base font-semibold">
-        Share my position
-      </h2>
-      <div className="mt-2 flex gap-2" role="radiogroup" aria-labelledby="position-heading">
-        {SOURCES.map((s) => (
-          <button
-            key={s.value}
-            type="button"
-            role="radio"
-            aria-checked={source === s.value}
-            data-testid={`position-${s.value}`}
-            onClick={() => onSource(s.value)}
-            className={`min-h-11 rounded-md px-3 py-1.5 text-sm ${source === s.value ? 'bg-indigo-700 text-white' : 'bg-slate-100 dark:bg-slate-800'}`}
-          >
-            {s.label}
-          </button>
-        ))}
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <h2 id="position-heading" className="text-sm font-semibold">
+          Share my position
+        </h2>
+        <div className="flex gap-1.5" role="radiogroup" aria-labelledby="position-heading">
+          {SOURCES.map((s) => (
+            <button
+              key={s.value}
+              type="button"
+              role="radio"
+              aria-checked={source === s.value}
+              data-testid={`position-${s.value}`}
+              onClick={() => onSource(s.value)}
+              className={`min-h-11 rounded-md px-3 py-1.5 text-sm ${source === s.value ? 'bg-indigo-700 text-white' : 'bg-slate-100 dark:bg-slate-800'}`}
+            >
+              {s.label}
+            </button>
+          ))}
+        </div>
       </div>
       {problem && (
         <div
