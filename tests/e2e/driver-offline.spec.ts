@@ -121,3 +121,30 @@ test("a dispatcher's change while the driver is offline stands; the driver sees 
   const [eta] = await db`select eta from shipments where id = ${rescheduled.id}`;
   expect(new Date(eta.eta).toISOString()).toBe('2030-01-01T12:00:00.000Z');
 });
+
+test('a shipment reassigned away while the driver is offline: the queued action is dropped, the driver is told why, the other driver has it untouched', async ({
+  browser,
+  db,
+}) => {
+  const s = await driverShipment(db);
+  const driver = await signIn(browser, DRIVER);
+  await expectLive(driver);
+  await driver.context().setOffline(true);
+  await expect(driver.getByTestId('connection-badge')).toHaveAttribute('data-state', 'offline');
+  await tap(driver, `Mark picked up ${s.reference}`);
+  await expect(driver.getByTestId(`driver-shipment-${s.reference}`)).toHaveAttribute('data-pending', '1');
+
+  const dispatcher = await dispatcherClient();
+  await dispatcherUpdate(dispatcher, s, { driver_id: USER.driverNorth2 });
+
+  await driver.context().setOffline(false);
+  await expect(driver.getByTestId('notice').filter({ hasText: 'no longer yours' }).locator('p')).toHaveText(
+    `${s.reference}: “Mark picked up” was not applied: it was reassigned and is no longer yours.`,
+  );
+  await expect(driver.getByTestId(`driver-shipment-${s.reference}`)).toHaveCount(0);
+  await expect(driver.getByTestId('queue-banner')).toHaveCount(0);
+
+  const [row] = await db`select status, driver_id, version from shipments where id = ${s.id}`;
+  expect(row).toEqual({ status: 'assigned', driver_id: USER.driverNorth2, version: s.version + 1 });
+  expect(await driverMoves(db, [s.id])).toEqual([]);
+});
