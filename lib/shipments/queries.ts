@@ -49,7 +49,9 @@ export const shipmentDetailQuery = (supabase: Supabase, depotId: string, shipmen
 export async function fetchShipmentHistory(supabase: Supabase, shipmentId: string): Promise<ShipmentEvent[]> {
   const { data, error } = await supabase
     .from('shipment_events')
-    .select('id, depot_id, seq, shipment_id, operation, version, status, actor_id, changes, record, created_at')
+    .select(
+      'id, depot_id, seq, shipment_id, operation, version, status, actor_id, changes, record, created_at, failure_reason, failure_note',
+    )
     .eq('shipment_id', shipmentId)
     .order('seq', { ascending: false })
     .limit(100);

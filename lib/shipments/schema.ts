@@ -59,6 +59,9 @@ export const shipmentEventSchema = z.object({
   changes: z.record(z.string(), z.object({ old: z.unknown(), new: z.unknown() })),
   record: shipmentSchema.nullable(),
   created_at: timestamp,
+  /** Why the delivery failed, on the change that recorded it (the row's failure_reason then). */
+  failure_reason: failureReasonSchema.nullable().default(null),
+  failure_note: z.string().nullable().default(null),
 });
 export type ShipmentEvent = z.infer<typeof shipmentEventSchema>;
 

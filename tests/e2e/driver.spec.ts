@@ -2,6 +2,7 @@
 // one move per intent, the undo window, "Couldn't deliver" with a reason
 // reaching the dispatcher, notices for shipments that come and go, and GPS
 // problems explained. The offline queue: driver-offline.spec.ts.
+import { fetchShipmentHistory } from '../../lib/shipments/queries';
 import { USER } from '../support/seed-ids';
 import { dispatcherClient, dispatcherUpdate, driverMoves, driverShipment, historyOf } from './driver-fixtures';
 import { expect, expectLive, signIn, test } from './fixtures';
@@ -132,6 +133,14 @@ test("Couldn't deliver: the driver gives a reason, the dispatcher's board gets t
     .eq('id', s.id)
     .single();
   expect(data).toEqual({ status: 'failed', failure_reason: 'refused', failure_note: 'Said they never ordered it' });
+  // The history the board's drawer reads (newest first) carries it too, on the driver's change.
+  const [latest] = await fetchShipmentHistory(dispatcher, s.id);
+  expect(latest).toMatchObject({
+    status: 'failed',
+    actor_id: USER.driverNorth1,
+    failure_reason: 'refused',
+    failure_note: 'Said they never ordered it',
+  });
 });
 
 test('notices: a shipment reassigned away is announced, not silently gone; a new assignment is announced too', async ({
