@@ -83,6 +83,14 @@ export function DriverCard({
   const settleTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => clearTimeout(settleTimer.current ?? undefined), []);
   const [reporting, setReporting] = useState(false);
+  // Back from the failure form returns focus to the button that opened it.
+  const failButton = useRef<HTMLButtonElement>(null);
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (reporting || !refocus.current) return;
+    refocus.current = false;
+    failButton.current?.focus();
+  }, [reporting]);
   // A synchronous guard as well: two taps can land before React re-renders.
   const busy = useRef(false);
   const waitingForNetwork = queueState === 'offline' || queueState === 'signed-out';
@@ -190,6 +198,7 @@ export function DriverCard({
         {canReportFailure(shipment.status) && !held && !reporting && (
           <button
             type="button"
+            ref={failButton}
             data-testid={`fail-${reference}`}
             disabled={locked}
             onClick={() => setReporting(true)}
@@ -202,7 +211,10 @@ export function DriverCard({
         {reporting && (
           <FailureForm
             reference={reference}
-            onCancel={() => setReporting(false)}
+            onCancel={() => {
+              refocus.current = true;
+              setReporting(false);
+            }}
             onSubmit={(report) => {
               setReporting(false);
               act(() => onReportFailure(shipment, report));

@@ -1,6 +1,6 @@
 'use client';
 
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import {
   FAILURE_NOTE_MAX_LENGTH,
   FAILURE_REASON_LABEL,
@@ -22,6 +22,9 @@ export function FailureForm({ reference, onSubmit, onCancel }: Props) {
   const [reason, setReason] = useState<FailureReason | null>(null);
   const [note, setNote] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
+  // Opening the form moves focus into it, so a screen reader reads the question and the first reason.
+  const firstReason = useRef<HTMLInputElement>(null);
+  useEffect(() => firstReason.current?.focus(), []);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -52,6 +55,7 @@ export function FailureForm({ reference, onSubmit, onCancel }: Props) {
               className="flex min-h-11 items-center gap-3 rounded-md px-2 text-base has-[:checked]:bg-white dark:has-[:checked]:bg-slate-900"
             >
               <input
+                ref={r === FAILURE_REASONS[0] ? firstReason : undefined}
                 type="radio"
                 name={`${id}-reason`}
                 value={r}

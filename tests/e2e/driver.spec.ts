@@ -90,8 +90,15 @@ test("Couldn't deliver: the driver gives a reason, the dispatcher's board gets t
 
   const driver = await signIn(browser, DRIVER);
   await expectLive(driver);
-  await driver.getByRole('button', { name: `Couldn't deliver ${s.reference}`, exact: true }).click();
+  const couldNot = driver.getByRole('button', { name: `Couldn't deliver ${s.reference}`, exact: true });
   const form = driver.getByTestId(`failure-form-${s.reference}`);
+  // Opening the form moves focus to the first reason; Back returns it to the button.
+  await couldNot.click();
+  await expect(form.getByRole('radio', { name: 'Recipient not there' })).toBeFocused();
+  await form.getByRole('button', { name: 'Back' }).click();
+  await expect(form).toHaveCount(0);
+  await expect(couldNot).toBeFocused();
+  await couldNot.click();
   await expect(form.getByRole('group', { name: `Why couldn't you deliver ${s.reference}?` })).toBeVisible();
   // Nothing chosen, then Other without a note: said plainly, nothing sent.
   await form.getByRole('button', { name: /Report failed delivery/ }).click();
