@@ -87,7 +87,7 @@ export function DriverView({ me, depot }: { me: Me; depot: Depot }) {
       <AppHeader userName={me.name}>
         <span className="text-sm whitespace-nowrap text-slate-600 dark:text-slate-400">{depot.name}</span>
       </AppHeader>
-      <main className="mx-auto max-w-lg space-y-5 px-4 py-4">
+      <main id="main" tabIndex={-1} className="mx-auto max-w-lg space-y-5 px-4 py-4 outline-none">
         <NoticeList notices={notices} onDismiss={(id) => setNotices((list) => list.filter((n) => n.id !== id))} />
         <QueueBanner
           count={writes.length}

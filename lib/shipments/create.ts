@@ -57,6 +57,8 @@ export function optimisticShipment(input: NewShipment, now: string): Shipment {
     last_lat: null,
     last_lng: null,
     last_position_at: null,
+    failure_reason: null,
+    failure_note: null,
     version: 1,
     created_at: now,
     updated_at: now,

@@ -33,6 +33,8 @@ function shipment(n: number, patch: Partial<Shipment> = {}): Shipment {
     last_lat: null,
     last_lng: null,
     last_position_at: null,
+    failure_reason: null,
+    failure_note: null,
     version: 1,
     created_at: '2026-12-01T08:00:00+00:00',
     updated_at: '2026-12-01T08:00:00+00:00',
