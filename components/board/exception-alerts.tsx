@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import type { Refusal } from '@/lib/shipments/refusals';
+import { describeFailure } from '@/lib/shipments/failure';
 import type { Shipment } from '@/lib/shipments/schema';
 
 interface Props {
@@ -94,8 +95,9 @@ export function ExceptionAlerts({ failed, refusals, driverNames, onOpen, onDismi
             >
               {s.reference}
             </button>
-            <span className="truncate text-red-900 dark:text-red-200">
+            <span className="truncate text-red-900 dark:text-red-200" title={describeFailure(s) ?? undefined}>
               failed{s.driver_id ? ` · ${driverNames.get(s.driver_id) ?? 'driver'}` : ''}
+              {s.failure_reason ? ` · ${describeFailure(s)}` : ''}
             </span>
           </li>
         ))}

@@ -5,6 +5,7 @@ import { NoteThread } from '@/components/notes/note-thread';
 import { LiveMutationError } from '@/lib/live/use-live-mutation';
 import { assignmentPatch } from '@/lib/shipments/assign';
 import { lateBy, type ShipmentFlag } from '@/lib/shipments/exceptions';
+import { describeFailure } from '@/lib/shipments/failure';
 import { useUpdateShipment, type ShipmentPatch } from '@/lib/shipments/mutations';
 import type { Note } from '@/lib/shipments/notes';
 import type { Person } from '@/lib/shipments/queries';
@@ -163,7 +164,8 @@ export function ShipmentDrawer({
               data-testid="drawer-failed"
               className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-900 dark:bg-red-950 dark:text-red-200"
             >
-              Delivery failed. Put it back to pending to plan it again.
+              Delivery failed{shipment.failure_reason ? `: ${describeFailure(shipment)}` : ''}. Put it back to pending
+              to plan it again.
             </p>
           )}
           <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">

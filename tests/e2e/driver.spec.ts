@@ -118,6 +118,14 @@ test("Couldn't deliver: the driver gives a reason, the dispatcher's board gets t
   );
   expect(failedChange).toContain('"failure_reason":"refused"');
   expect(failedChange).toContain('"failure_note":"Said they never ordered it"');
+  // The board's alert and the drawer say why, as the driver put it.
+  await expect(board.getByTestId(`alert-${s.reference}`)).toContainText(
+    'Refused by the recipient: Said they never ordered it',
+  );
+  await board.getByRole('button', { name: `Open ${s.reference}: delivery failed` }).click();
+  await expect(board.getByTestId('drawer-failed')).toContainText(
+    'Delivery failed: Refused by the recipient: Said they never ordered it.',
+  );
   await expect(driver.getByTestId(`driver-finished-${s.reference}`)).toContainText(
     'Failed · Refused by the recipient: Said they never ordered it',
   );
