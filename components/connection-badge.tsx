@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { useConnectionStatus } from '@/lib/realtime/connection-status';
+import { useConnectionStatus, type ConnectionStatus } from '@/lib/realtime/connection-status';
 import { watchBrowserNetwork } from '@/lib/realtime/network';
 
 const STYLE = {
@@ -20,32 +20,44 @@ function useNow(intervalMs: number): number {
   return now;
 }
 
-/** Live connection state: connected / reconnecting (attempt, next try) / offline, and the last update time. */
-export function ConnectionBadge() {
-  const status = useConnectionStatus();
-  const now = useNow(1000);
-  useEffect(() => watchBrowserNetwork(), []);
-
+/**
+ * What the badge says for a status at time `now` (epoch ms): the state
+ * ("Live", "Reconnecting", …, or in degraded mode "Live updates limited —
+ * checking every N s") and the retry detail. A retry time that has passed is
+ * never shown.
+ */
+export function describeConnection(status: ConnectionStatus, now: number): { label: string; detail: string | null } {
+  if (status.state !== 'connected' && status.polling) {
+    const seconds = Math.round(status.polling.intervalMs / 1000);
+    return { label: `Live updates limited — checking every ${seconds} s`, detail: null };
+  }
   const label = { connected: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting', offline: 'Offline' }[
     status.state
   ];
-  const seconds = status.nextRetryAt ? Math.max(0, Math.ceil((status.nextRetryAt - now) / 1000)) : 0;
+  const seconds = status.nextRetryAt ? Math.ceil((status.nextRetryAt - now) / 1000) : 0;
   const detail =
     status.state === 'reconnecting'
       ? `(attempt ${status.attempt}${seconds > 0 ? `, next try in ${seconds}s` : ''})`
       : null;
-  const last = status.lastMessageAt ? new Date(status.lastMessageAt).toLocaleTimeString() : null;
+  return { label, detail };
+}
 
+/** The badge for a given status (rendered by ConnectionBadge; separate so it can be rendered for any status). */
+export function ConnectionBadgeView({ status, now }: { status: ConnectionStatus; now: number }) {
+  const { label, detail } = describeConnection(status, now);
+  const polling = status.state !== 'connected' && status.polling !== null;
+  const last = status.lastMessageAt ? new Date(status.lastMessageAt).toLocaleTimeString() : null;
   return (
     <div
       data-testid="connection-badge"
       data-state={status.state}
+      data-polling={polling ? String(status.polling?.intervalMs) : undefined}
       title={status.reason ?? undefined}
-      className={`inline-flex items-center gap-2 rounded-full px-3 py-1 text-xs font-medium ${STYLE[status.state]}`}
+      className={`inline-flex items-center gap-2 rounded-full px-3 py-1 text-xs font-medium ${STYLE[polling ? 'reconnecting' : status.state]}`}
     >
       <span
         aria-hidden
-        className={`h-2 w-2 rounded-full ${status.state === 'connected' ? 'bg-emerald-500' : status.state === 'offline' ? 'bg-red-500' : 'bg-amber-500'}`}
+        className={`h-2 w-2 rounded-full ${status.state === 'connected' ? 'bg-emerald-500' : status.state === 'offline' && !polling ? 'bg-red-500' : 'bg-amber-500'}`}
       />
       {/* Announced to screen readers: the state only, not the ticking countdown. */}
       <span role="status" aria-live="polite">
@@ -55,4 +67,12 @@ export function ConnectionBadge() {
       {last && <span className="font-normal opacity-75">· last update {last}</span>}
     </div>
   );
+}
+
+/** Live connection state: live / reconnecting (attempt, next try) / offline / polling, and the last update time. */
+export function ConnectionBadge() {
+  const status = useConnectionStatus();
+  const now = useNow(1000);
+  useEffect(() => watchBrowserNetwork(), []);
+  return <ConnectionBadgeView status={status} now={now} />;
 }

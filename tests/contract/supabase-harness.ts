@@ -31,8 +31,9 @@ export function supabaseHarness(): ProviderHarness {
     },
     async client(person): Promise<ContractClient> {
       const supabase = await signedIn(person);
+      const provider = createSupabaseProvider(supabase);
       return {
-        provider: createSupabaseProvider(supabase),
+        provider,
         async changesAfter(table, scope, afterSeq) {
           const { data, error } = await supabase.rpc('live_changes_after', {
             live_table: table,
@@ -48,8 +49,9 @@ export function supabaseHarness(): ProviderHarness {
         },
         openChannels: () => supabase.getChannels().length,
         async close() {
-          await supabase.removeAllChannels();
-          supabase.realtime.disconnect();
+          // Through the provider, so its channels leave the tab's status too.
+          await provider.close();
+          await supabase.realtime.disconnect();
         },
       };
     },

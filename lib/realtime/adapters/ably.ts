@@ -1,7 +1,7 @@
 import * as Ably from 'ably';
 import { z } from 'zod';
 import { isLogicalChannel } from '../channel-names';
-import { connectionStatus as defaultStatus, type ConnectionStatusStore } from '../connection-status';
+import { connectionStatus as defaultStatus, type ConnectionStatusStore, type StatusLink } from '../connection-status';
 import type { ChannelOptions, ChannelSubscription, PresenceState, RealtimeProvider } from '../types';
 import { RealtimeLimitError } from '../errors';
 
@@ -154,6 +154,8 @@ class OutboundThrottle {
 interface SharedChannel {
   name: string;
   channel: Ably.RealtimeChannel;
+  /** This channel's own line in the tab's status. */
+  link: StatusLink;
   subscribers: Set<ChannelOptions>;
   attached: boolean;
   refusal: string | null;
@@ -163,6 +165,13 @@ interface SharedChannel {
   /** Starts listening to presence events (once, when a subscriber wants presence). */
   listenPresence: () => void;
   dispose: () => void;
+}
+
+/** An Ably error as people read it: its message, then the underlying cause (e.g. the token route's answer). */
+function describeReason(reason: Ably.ErrorInfo | undefined): string | null {
+  if (!reason) return null;
+  const cause = reason.cause?.message;
+  return cause && !reason.message.includes(cause) ? `${reason.message}: ${cause}` : reason.message;
 }
 
 function byteLength(text: string): number {
@@ -177,6 +186,7 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
   const fetchTokenRequest =
     options.fetchTokenRequest ?? (() => fetchFromTokenRoute(options.tokenUrl ?? '/api/realtime/ably-token'));
   let client: Ably.Realtime | null = null;
+  let connectionLink: StatusLink | null = null;
 
   function connect(): Ably.Realtime {
     if (client) return client;
@@ -218,35 +228,38 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
         );
       },
     });
+    const link = status.connection('ably');
+    connectionLink = link;
+    link.connecting('connecting to Ably');
     let attempt = 0;
     realtime.connection.on((change) => {
-      const reason = change.reason?.message ?? null;
+      const reason = describeReason(change.reason);
       switch (change.current) {
         case 'connecting':
-          if (attempt > 0) status.reconnecting(attempt, 0, reason);
-          else status.update({ state: 'connecting', reason });
+          // The retry announced by 'disconnected'/'suspended' is under way: trying now.
+          if (attempt > 0) link.retrying(attempt, null, reason);
+          else link.connecting(reason);
           break;
         case 'connected':
           attempt = 0;
-          status.connected();
+          link.connected();
           break;
         case 'disconnected':
         case 'suspended':
           attempt += 1;
-          status.reconnecting(
+          link.retrying(
             attempt,
-            change.retryIn ?? 0,
+            change.retryIn ?? null,
             change.current === 'suspended'
               ? `connection suspended${reason ? `: ${reason}` : ''}`
               : (reason ?? 'connection lost'),
           );
           break;
         case 'failed':
-          status.update({
-            state: 'offline',
-            nextRetryAt: null,
-            reason: `Realtime connection failed: ${reason ?? 'unknown reason'}`,
-          });
+          link.failed(`Realtime connection failed: ${reason ?? 'unknown reason'}`);
+          break;
+        case 'closed':
+          link.dispose();
           break;
       }
     });
@@ -285,6 +298,7 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
     const shared: SharedChannel = {
       name,
       channel,
+      link: status.channel(`ably ${name}`),
       subscribers: new Set(),
       attached: false,
       refusal: null,
@@ -305,26 +319,43 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
     const subscribed = () => {
       shared.attached = true;
       shared.refusal = null;
+      // A (re)attachment replaces whatever error this channel had.
+      shared.link.connected();
       for (const subscriber of shared.subscribers) subscriber.onSubscribed?.();
       if (shared.presence !== null || [...shared.subscribers].some((s) => s.presence)) refreshPresence(shared);
     };
     const onState = (change: Ably.ChannelStateChange) => {
       if (channels.get(name) !== shared) return;
-      if (change.current === 'attached') {
-        // A new attachment, or (update) a re-attach without continuity, e.g.
-        // after a reconnect on a new connection: either way, catch up.
-        if (change.previous !== 'attached' || !change.resumed) subscribed();
-      } else if (change.current === 'failed') {
-        shared.attached = false;
-        shared.refusal =
-          change.reason?.code === 40160
-            ? `Not allowed to join ${name}: ${change.reason.message}`
-            : `Channel ${name} failed: ${change.reason?.message ?? 'unknown reason'}`;
-        for (const subscriber of shared.subscribers) subscriber.onRefused?.(shared.refusal);
-      } else {
-        shared.attached = false;
+      const reason = describeReason(change.reason);
+      switch (change.current) {
+        case 'attached':
+          // A new attachment, or (update) a re-attach without continuity, e.g.
+          // after a reconnect on a new connection: either way, catch up.
+          if (change.previous !== 'attached' || !change.resumed) subscribed();
+          break;
+        case 'failed':
+          shared.attached = false;
+          if (change.reason?.code === 40160) {
+            shared.refusal = `Not allowed to join ${name}: ${change.reason.message}`;
+            shared.link.refused(shared.refusal);
+          } else {
+            shared.refusal = `Channel ${name} failed: ${reason ?? 'unknown reason'}`;
+            shared.link.failed(shared.refusal);
+          }
+          for (const subscriber of shared.subscribers) subscriber.onRefused?.(shared.refusal);
+          break;
+        case 'suspended':
+          // Ably re-attaches by itself (channelRetryTimeout) or when the connection is back.
+          shared.attached = false;
+          shared.link.retrying(1, null, `${name}: ${reason ?? 'attachment suspended'}`);
+          break;
+        default:
+          // attaching, detaching, detached, initialized: not live until attached again.
+          shared.attached = false;
+          shared.link.connecting(`${name}: ${change.current}`);
       }
     };
+    shared.link.connecting(`attaching ${name}`);
     // Without an event name the listener gets every state change and 'update'.
     channel.on(onState);
     // subscribe() attaches; a refusal arrives through onState as 'failed'.
@@ -353,6 +384,7 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
   function release(shared: SharedChannel): void {
     channels.delete(shared.name);
     shared.dispose();
+    shared.link.dispose();
     const { channel, name } = shared;
     const releaseIfUnused = () => {
       if (!channels.has(name)) client?.channels.release(name);
@@ -448,10 +480,13 @@ export function createAblyProvider(options: AblyProviderOptions = {}): AblyProvi
       for (const shared of channels.values()) {
         if (shared.releaseTimer) clearTimeout(shared.releaseTimer);
         shared.dispose();
+        shared.link.dispose();
       }
       channels.clear();
       client?.close();
       client = null;
+      connectionLink?.dispose();
+      connectionLink = null;
     },
   };
 }

@@ -1,55 +1,60 @@
 import { z } from 'zod';
-import type { ConnectionStatusStore } from '../connection-status';
+import type { StatusLink } from '../connection-status';
 
 /** The part of pusher-js' connection manager this module listens to. */
 interface PusherConnectionEvents {
   bind(event: string, callback: (data: never) => void): unknown;
 }
 
-/** Reports a pusher-js connection's states to the tab's status store. */
+/**
+ * Reports a pusher-js connection's states through its status link. pusher-js
+ * reconnects on its own schedule (retry after ~1 s, then its transport
+ * timeouts; "unavailable" after 10 s without a connection) and resubscribes
+ * every channel; `onLeftConnected` runs whenever the connection stops being
+ * open, so the adapter can mark its channels as waiting for resubscription.
+ */
 export function reportConnectionStatus(
   connection: PusherConnectionEvents,
-  status: ConnectionStatusStore,
+  link: StatusLink,
   warn: (message: string) => void,
+  onLeftConnected: () => void = () => {},
 ): void {
-  // Connection state → the tab's status store. pusher-js reconnects on its own
-  // schedule (retry after ~1 s, then its transport timeouts; "unavailable"
-  // after 10 s without a connection) and resubscribes every channel.
   let attempt = 0;
   let retryAnnounced = false;
   connection.bind('connecting_in', (seconds: number) => {
     attempt += 1;
     retryAnnounced = true;
-    status.reconnecting(attempt, seconds * 1000, 'connection lost');
+    link.retrying(attempt, seconds * 1000, 'connection lost');
   });
   connection.bind('state_change', ({ previous, current }: { previous: string; current: string }) => {
+    if (previous === 'connected' && current !== 'connected') onLeftConnected();
     switch (current) {
       case 'connected':
         attempt = 0;
-        status.connected();
+        link.connected();
         break;
       case 'connecting':
-        if (previous === 'initialized') break;
+        if (previous === 'initialized') {
+          link.connecting('connecting to Pusher');
+          break;
+        }
         if (!retryAnnounced) attempt += 1;
         retryAnnounced = false;
-        status.reconnecting(attempt, 0, 'reconnecting to Pusher');
+        // The wait announced by connecting_in is over: trying now.
+        link.retrying(attempt, null, 'reconnecting to Pusher');
         break;
       case 'unavailable':
-        status.reconnecting(
+        link.retrying(
           Math.max(attempt, 1),
-          0,
+          null,
           'Pusher is unreachable (network down or service unavailable); still retrying',
         );
         break;
       case 'failed':
-        status.update({
-          state: 'offline',
-          nextRetryAt: null,
-          reason: 'This browser cannot connect to Pusher (no WebSocket support).',
-        });
+        link.failed('This browser cannot connect to Pusher (no WebSocket support).');
         break;
       case 'disconnected':
-        status.update({ state: 'offline', nextRetryAt: null, reason: 'Disconnected from Pusher.' });
+        link.failed('Disconnected from Pusher.');
         break;
     }
   });

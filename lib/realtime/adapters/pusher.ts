@@ -3,7 +3,7 @@ import type { Channel, ChannelAuthorizationHandler, PresenceChannel } from 'push
 import { z } from 'zod';
 import { reconnectDelay } from '../backoff';
 import { providerChannelName } from '../channel-names';
-import { connectionStatus as defaultStatus, type ConnectionStatusStore } from '../connection-status';
+import { connectionStatus as defaultStatus, type ConnectionStatusStore, type StatusLink } from '../connection-status';
 import type { ChannelOptions, ChannelSubscription, RealtimeProvider } from '../types';
 import { authorizeOverHttp, ChannelRefusedError, type PusherAuthorization } from './pusher-authorization';
 import { reportConnectionStatus } from './pusher-connection-status';
@@ -62,6 +62,8 @@ const subscriptionErrorSchema = z.object({
 interface SharedChannel {
   logical: string;
   name: string;
+  /** This channel's own line in the tab's status. */
+  link: StatusLink;
   live: boolean;
   channel: Channel;
   subscribers: Set<ChannelOptions>;
@@ -123,7 +125,13 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
     channelAuthorization: { customHandler: channelAuthorization },
   });
 
-  reportConnectionStatus(pusher.connection, status, warn);
+  const connectionLink = status.connection('pusher');
+  // pusher-js starts connecting in its constructor, before these listeners exist.
+  connectionLink.connecting('connecting to Pusher');
+  // While the connection is down no channel is live; pusher-js resubscribes each one when it is back.
+  reportConnectionStatus(pusher.connection, connectionLink, warn, () => {
+    for (const entry of shared.values()) if (entry.subscribed) entry.link.connecting('waiting for the connection');
+  });
 
   const sendPresence = (entry: SharedChannel, message: PresenceMetaMessage): void => {
     if (!entry.subscribed) return;
@@ -171,6 +179,7 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
     const entry: SharedChannel = {
       logical,
       name,
+      link: status.channel(`pusher ${name}`),
       live,
       channel,
       subscribers: new Set(),
@@ -183,9 +192,12 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
       retryTimer: null,
       releaseTimer: null,
     };
+    entry.link.connecting(`subscribing to ${name}`);
     channel.bind('pusher:subscription_succeeded', () => {
       entry.subscribed = true;
       entry.authAttempts = 0;
+      // A success replaces whatever error this channel had (issue 17: it used to stick).
+      entry.link.connected();
       if (entry.roster) {
         const members: { id: string; info: unknown }[] = [];
         (channel as PresenceChannel).members.each((member: unknown) => {
@@ -208,13 +220,20 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
         // The auth route could not be reached or failed: not a refusal, retry with backoff.
         entry.authAttempts += 1;
         const delay = reconnectDelay(entry.authAttempts);
-        status.reconnecting(entry.authAttempts, delay, `channel authorization failed: ${entry.transientAuthError}`);
+        entry.link.retrying(
+          entry.authAttempts,
+          delay,
+          `${name}: channel authorization failed: ${entry.transientAuthError}`,
+        );
         entry.retryTimer = setTimeout(() => {
           entry.retryTimer = null;
-          if (shared.get(logical) === entry) pusher.subscribe(name);
+          if (shared.get(logical) !== entry) return;
+          entry.link.connecting(`subscribing to ${name} again`);
+          pusher.subscribe(name);
         }, delay);
         return;
       }
+      entry.link.refused(reason);
       for (const subscriber of entry.subscribers) subscriber.onRefused?.(reason);
     });
     if (live) {
@@ -247,6 +266,7 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
   const release = (entry: SharedChannel): void => {
     shared.delete(entry.logical);
     if (entry.retryTimer) clearTimeout(entry.retryTimer);
+    entry.link.dispose();
     // Best effort: tell the others this tab left (another tab of the user may stay subscribed).
     if (entry.live && entry.meta && entry.subscribed && limiter.tryTake())
       entry.channel.trigger(PRESENCE_META_EVENT, { tab: ownTab, meta: null });
@@ -328,6 +348,7 @@ export function createPusherProvider(options: PusherProviderOptions): PusherProv
         release(entry);
       }
       pusher.disconnect();
+      connectionLink.dispose();
     },
 
     channelNames() {

@@ -1,23 +1,36 @@
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import { reconnectDelay } from '../backoff';
-import { connectionStatus } from '../connection-status';
+import { connectionStatus, type ConnectionStatusStore, type StatusLink } from '../connection-status';
 import type { ChannelOptions, ChannelSubscription, PresenceState, RealtimeProvider } from '../types';
 
 // The Supabase Realtime transport: private channels on one socket per tab.
 // supabase-js forwards every refreshed access token to the socket by itself
 // (auth state change → realtime.setAuth), so channels keep their permissions.
+//
+// Status: every channel reports its own state (joining, subscribed, failed and
+// when supabase-js retries it); the socket reports only while it waits to
+// reconnect. When the socket drops, phoenix errors every channel, so the
+// channels alone say when the tab is live again.
 
-/** Socket options for createBrowserClient: our backoff, reported to the status store. */
-export function realtimeSocketOptions() {
+/**
+ * Socket options for createBrowserClient: our backoff, reported to the status
+ * store while the socket waits to reconnect (the wait's end hands the verdict
+ * back to the channels, which rejoin once the socket is open).
+ */
+export function realtimeSocketOptions(status: ConnectionStatusStore = connectionStatus) {
+  let link: StatusLink | null = null;
+  let wait: ReturnType<typeof setTimeout> | null = null;
   return {
     reconnectAfterMs: (tries: number) => {
       const delay = reconnectDelay(tries);
-      connectionStatus.reconnecting(tries, delay, 'connection lost');
+      link ??= status.connection('supabase socket');
+      link.retrying(tries, delay, 'connection lost');
+      if (wait) clearTimeout(wait);
+      wait = setTimeout(() => {
+        wait = null;
+        link?.clear();
+      }, delay);
       return delay;
-    },
-    heartbeatCallback: (status: string) => {
-      if (status === 'timeout' || status === 'error')
-        connectionStatus.reconnecting(1, reconnectDelay(1), `heartbeat ${status}`);
     },
   };
 }
@@ -27,6 +40,8 @@ type TopicOptions = ChannelOptions;
 /** One joined channel per topic per tab, shared by every subscriber of that topic. */
 interface SharedTopic {
   supabase: SupabaseClient;
+  status: ConnectionStatusStore;
+  link: StatusLink;
   topic: string;
   presenceKey: string | null;
   subscribers: Set<TopicOptions>;
@@ -34,6 +49,8 @@ interface SharedTopic {
   joined: boolean;
   meta: Record<string, unknown> | null;
   closedAttempts: number;
+  /** Join failures since the last successful join (CHANNEL_ERROR, TIMED_OUT). */
+  failedJoins: number;
   retryTimer: ReturnType<typeof setTimeout> | null;
   releaseTimer: ReturnType<typeof setTimeout> | null;
 }
@@ -56,8 +73,9 @@ function join(shared: SharedTopic): void {
   });
   shared.channel = ch;
   shared.joined = false;
+  shared.link.connecting(`joining ${shared.topic}`);
   ch.on('broadcast', { event: '*' }, (message: { event?: string; payload?: unknown }) => {
-    connectionStatus.messageReceived();
+    shared.status.messageReceived();
     for (const subscriber of shared.subscribers) subscriber.events[message.event ?? '']?.(message.payload);
   });
   if (shared.presenceKey) {
@@ -72,17 +90,23 @@ function join(shared: SharedTopic): void {
       case 'SUBSCRIBED':
         shared.joined = true;
         shared.closedAttempts = 0;
-        connectionStatus.connected();
+        shared.failedJoins = 0;
+        shared.link.connected();
         if (shared.meta) void ch.track(shared.meta);
         for (const subscriber of shared.subscribers) subscriber.onSubscribed?.();
         break;
       case 'CHANNEL_ERROR':
       case 'TIMED_OUT': {
-        // supabase-js retries the join on its own backoff; an authorization
-        // refusal is reported to the subscribers as well.
+        // supabase-js retries the join on its own backoff (phoenix's rejoin
+        // timer, scheduled before this callback runs; while the socket is down
+        // the channel rejoins when it reopens). An authorization refusal is
+        // reported to the subscribers as well.
         shared.joined = false;
+        shared.failedJoins += 1;
         const reason = error?.message ?? status.toLowerCase();
-        connectionStatus.reconnecting(1, reconnectDelay(1), reason);
+        const rejoin = ch.rejoinTimer;
+        const retryIn = shared.supabase.realtime.isConnected() ? rejoin.timerCalc(rejoin.tries + 1) : null;
+        shared.link.retrying(shared.failedJoins, retryIn, `${shared.topic}: ${reason}`);
         if (/unauthorized/i.test(reason)) for (const subscriber of shared.subscribers) subscriber.onRefused?.(reason);
         break;
       }
@@ -93,7 +117,7 @@ function join(shared: SharedTopic): void {
         shared.channel = null;
         shared.closedAttempts += 1;
         const delay = reconnectDelay(shared.closedAttempts);
-        connectionStatus.reconnecting(shared.closedAttempts, delay, 'channel closed by the server');
+        shared.link.retrying(shared.closedAttempts, delay, `${shared.topic}: channel closed by the server`);
         void shared.supabase.removeChannel(ch);
         shared.retryTimer = setTimeout(() => {
           shared.retryTimer = null;
@@ -108,6 +132,7 @@ function join(shared: SharedTopic): void {
 function release(shared: SharedTopic): void {
   registryOf(shared.supabase).delete(shared.topic);
   if (shared.retryTimer) clearTimeout(shared.retryTimer);
+  shared.link.dispose();
   const ch = shared.channel;
   shared.channel = null;
   if (ch) void shared.supabase.removeChannel(ch);
@@ -119,12 +144,19 @@ function release(shared: SharedTopic): void {
  * a React StrictMode unmount/remount reuses it instead of leaving and joining
  * again (and never ends up with two channels for one topic).
  */
-export function subscribeToTopic(supabase: SupabaseClient, topic: string, options: TopicOptions): ChannelSubscription {
+export function subscribeToTopic(
+  supabase: SupabaseClient,
+  topic: string,
+  options: TopicOptions,
+  status: ConnectionStatusStore = connectionStatus,
+): ChannelSubscription {
   const registry = registryOf(supabase);
   let shared = registry.get(topic);
   if (!shared) {
     shared = {
       supabase,
+      status,
+      link: status.channel(`supabase ${topic}`),
       topic,
       presenceKey: options.presence?.key ?? null,
       subscribers: new Set(),
@@ -132,6 +164,7 @@ export function subscribeToTopic(supabase: SupabaseClient, topic: string, option
       joined: false,
       meta: null,
       closedAttempts: 0,
+      failedJoins: 0,
       retryTimer: null,
       releaseTimer: null,
     };
@@ -187,10 +220,26 @@ export function joinedTopics(supabase: SupabaseClient): string[] {
   return [...registryOf(supabase).keys()];
 }
 
+export interface SupabaseProvider extends RealtimeProvider {
+  /** Leaves every channel this provider joined and closes the socket (tests, sign-out). */
+  close(): Promise<void>;
+}
+
 /** The Supabase Realtime provider over a supabase-js client (one per tab in the browser). */
-export function createSupabaseProvider(supabase: SupabaseClient): RealtimeProvider {
+export function createSupabaseProvider(
+  supabase: SupabaseClient,
+  options: { status?: ConnectionStatusStore } = {},
+): SupabaseProvider {
+  const status = options.status ?? connectionStatus;
   return {
     name: 'supabase',
-    subscribe: (channel, options) => subscribeToTopic(supabase, channel, options),
+    subscribe: (channel, channelOptions) => subscribeToTopic(supabase, channel, channelOptions, status),
+    async close() {
+      for (const shared of [...registryOf(supabase).values()]) {
+        if (shared.releaseTimer) clearTimeout(shared.releaseTimer);
+        release(shared);
+      }
+      await supabase.removeAllChannels();
+    },
   };
 }
