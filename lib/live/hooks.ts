@@ -1,11 +1,12 @@
 'use client';
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useChannel } from '@/lib/realtime/use-channel';
 import { createClient } from '@/lib/supabase/client';
 import { mergeListSnapshot, removeRow, applyChangeToRows, type LiveList } from './merge';
 import { liveRemovedSchema, type LiveChange, type VersionedRow } from './schema';
+import { catchUpPoller } from './catch-up-poller';
 import type { LiveTable } from './table';
 import { useLiveFeed } from './use-live-feed';
 
@@ -37,7 +38,7 @@ export function useLiveRow<Row extends VersionedRow>(table: LiveTable<Row>, scop
  * The rows whose audience is `userId` (`table.audienceQuery`), live from
  * `<table>:@<user id>`. That topic carries a subset of each scope's seq, so
  * instead of gap detection the list is read again, and merged by version,
- * after every (re)subscription.
+ * after every (re)subscription, and on the polling clock while realtime is down.
  */
 export function useAudienceList<Row extends VersionedRow>(table: LiveTable<Row>, userId: string) {
   const supabase = useMemo(() => createClient(), []);
@@ -46,6 +47,20 @@ export function useAudienceList<Row extends VersionedRow>(table: LiveTable<Row>,
   const audienceColumn = table.config.audienceColumn;
   if (!audienceColumn) throw new Error(`live table ${table.config.name} has no audience column`);
   const query = useQuery(table.audienceQuery(supabase, userId));
+  /** Reads the list again and merges it by version; resolves to 1 if anything changed. */
+  const reread = useMemo(
+    () => async () => {
+      const fresh = await table.fetchAudienceList(supabase, userId);
+      let changed = 0;
+      queryClient.setQueryData<LiveList<Row>>(table.keys.audience(userId), (list) => {
+        const merged = mergeListSnapshot(list, fresh, table.keyOf);
+        if (merged !== list) changed = 1;
+        return merged;
+      });
+      return changed;
+    },
+    [table, supabase, userId, queryClient],
+  );
 
   useChannel(table.audienceTopic(userId), {
     events: {
@@ -77,11 +92,9 @@ export function useAudienceList<Row extends VersionedRow>(table: LiveTable<Row>,
       },
     },
     onSubscribed: () => {
-      table.fetchAudienceList(supabase, userId).then(
-        (fresh) => queryClient.setQueryData<LiveList<Row>>(key, (list) => mergeListSnapshot(list, fresh, table.keyOf)),
-        (error: unknown) => console.error(`[live] re-reading ${table.config.name} failed`, error),
-      );
+      void reread().catch((error: unknown) => console.error(`[live] re-reading ${table.config.name} failed`, error));
     },
   });
+  useEffect(() => catchUpPoller.register(reread), [reread]);
   return query;
 }

@@ -5,6 +5,7 @@ import { useEffect, useLayoutEffect, useRef } from 'react';
 import { subscribeDelayMs } from '@/lib/realtime/test-hooks';
 import { useChannel } from '@/lib/realtime/use-channel';
 import { createClient } from '@/lib/supabase/client';
+import { catchUpPoller } from './catch-up-poller';
 import { applyChangeToList, applyChangeToRow, type LiveList, type LiveRow } from './merge';
 import type { LiveChange, VersionedRow } from './schema';
 import { SeqFeed } from './seq-feed';
@@ -49,6 +50,8 @@ export function applyLiveChanges<Row extends VersionedRow>(
  * visible. Changes are applied exactly once in seq order, version-guarded;
  * a gap is filled from the history (public.live_changes_after), not by a refetch.
  * When a newer server snapshot is merged into the cache, the feed continues from it.
+ * While realtime is down (degraded mode, see catch-up-poller.ts) the same
+ * catch-up runs on the tab's polling clock.
  */
 export function useLiveFeed<Row extends VersionedRow>(
   table: LiveTable<Row>,
@@ -100,9 +103,15 @@ export function useLiveFeed<Row extends VersionedRow>(
     const onOnline = () => void feed.catchUp();
     document.addEventListener('visibilitychange', onVisible);
     window.addEventListener('online', onOnline);
+    const unpoll = catchUpPoller.register(async () => {
+      const before = feed.lastSeq;
+      await feed.catchUp();
+      return feed.lastSeq - before;
+    });
     return () => {
       feed.close();
       unwatch();
+      unpoll();
       if (feedRef.current === feed) feedRef.current = null;
       document.removeEventListener('visibilitychange', onVisible);
       window.removeEventListener('online', onOnline);

@@ -4,6 +4,7 @@
 // and for two live tables: shipments and a throw-away table made live with
 // live.publish's default rule, so nothing in the pipeline is shipment-specific.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CatchUpPoller, type DegradedPolicy } from '../../lib/live/catch-up-poller';
 import { connectionStatus, type ConnectionState } from '../../lib/realtime/connection-status';
 import type { ChannelSubscription, PresenceState } from '../../lib/realtime/types';
 import { liveChangeSchema, type LiveChange, type VersionedRow } from '../../lib/live/schema';
@@ -55,6 +56,16 @@ function collectChanges(client: ContractClient, table: string, depotId: string) 
   });
   return { received, sub, subscribed: subscribed.done };
 }
+
+/** Degraded mode's rules with test-sized times (the app's: 10 s bound, 5–30 s interval). */
+const FAST_DEGRADE: DegradedPolicy = {
+  notLiveForMs: 1_000,
+  dropsToDegrade: 3,
+  dropWindowMs: 60_000,
+  baseIntervalMs: 300,
+  backoffFactor: 1.5,
+  maxIntervalMs: 1_000,
+};
 
 for (const harness of harnesses()) {
   describe.sequential(`realtime contract: ${harness.name}`, () => {
@@ -236,5 +247,80 @@ for (const harness of harnesses()) {
       await expect.poll(() => Object.keys(seen), { timeout: 20_000 }).toEqual([world.dispatcher.id]);
       dispatcherSub.unsubscribe();
     });
+
+    it('degraded mode: with WebSockets blocked the feed polls the record, each change once, and goes live again when they are allowed', async () => {
+      const table = shipmentsSubject.table;
+      const client = await open(world.dispatcher);
+      const [{ last_seq }] = await sql<{ last_seq: string }[]>`
+        select coalesce((select last_seq from live.watermarks where table_name = ${table} and scope = ${world.depotId}), 0) as last_seq`;
+      const start = Number(last_seq);
+      const applied: { seq: number; live: boolean }[] = [];
+      const feed = new SeqFeed<Change>({
+        initialSeq: start,
+        apply: (changes) =>
+          applied.push(
+            ...changes.map((c) => ({ seq: c.seq, live: connectionStatus.getSnapshot().state === 'connected' })),
+          ),
+        backfill: async (after) =>
+          (await client.changesAfter(table, world.depotId, after)).map((c) => ({
+            seq: c.seq,
+            scope: world.depotId,
+            id: c.id,
+            version: c.version,
+            operation: 'UPDATE' as const,
+            changed: [],
+            record: null,
+          })),
+      });
+      const subscribed = when(() => true);
+      const sub = client.provider.subscribe(`${table}:${world.depotId}`, {
+        events: { changed: (p) => feed.receive(changeOf(table).parse(p)) },
+        onSubscribed: () => {
+          subscribed.check();
+          void feed.catchUp();
+        },
+      });
+      // What useLiveFeed does: the same feed's catch-up on the tab's polling clock.
+      const poller = new CatchUpPoller(connectionStatus, FAST_DEGRADE);
+      const unregister = poller.register(async () => {
+        const before = feed.lastSeq;
+        await feed.catchUp();
+        return feed.lastSeq - before;
+      });
+      try {
+        await within(subscribed.done, 'subscription');
+        await expect.poll(() => connectionStatus.getSnapshot().state, { timeout: 20_000 }).toBe('connected');
+        await shipmentsSubject.commit(sql, world.depotId, 1);
+        await harness.flush();
+        await expect.poll(() => applied.length, { timeout: 20_000 }).toBe(1);
+        expect(poller.degraded).toBe(false);
+
+        harness.blockConnections(true);
+        await expect.poll(() => poller.degraded, { timeout: 20_000 }).toBe(true);
+        expect(connectionStatus.getSnapshot()).toMatchObject({ polling: { intervalMs: expect.any(Number) } });
+        expect(connectionStatus.getSnapshot().state).not.toBe('connected');
+        // Committed while no socket can open: only the polling clock can bring these.
+        await shipmentsSubject.commit(sql, world.depotId, 3);
+        await harness.flush();
+        await expect.poll(() => applied.length, { timeout: 20_000 }).toBe(4);
+        expect(applied.slice(1).every((a) => !a.live)).toBe(true);
+
+        harness.blockConnections(false);
+        await expect.poll(() => connectionStatus.getSnapshot().state, { timeout: 60_000 }).toBe('connected');
+        expect(poller.degraded).toBe(false);
+        expect(connectionStatus.getSnapshot().polling).toBeNull();
+        await shipmentsSubject.commit(sql, world.depotId, 1);
+        await harness.flush();
+        await expect.poll(() => applied.length, { timeout: 20_000 }).toBe(5);
+        expect(applied[4].live).toBe(true);
+        // The same seq feed on both paths: every change once, in order.
+        expect(applied.map((a) => a.seq)).toEqual(Array.from({ length: 5 }, (_, i) => start + 1 + i));
+      } finally {
+        harness.blockConnections(false);
+        unregister();
+        feed.close();
+        sub.unsubscribe();
+      }
+    }, 120_000);
   });
 }

@@ -29,4 +29,10 @@ export interface ProviderHarness {
   flush(): Promise<void>;
   /** Cuts every client socket on the server side, like an outage. */
   dropConnections(): void;
+  /**
+   * While true, new client sockets are refused at the handshake (a proxy or
+   * firewall that blocks WebSockets, or the service being down); turning it on
+   * also cuts the open ones. REST and the database stay reachable.
+   */
+  blockConnections(blocked: boolean): void;
 }

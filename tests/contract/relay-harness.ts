@@ -29,6 +29,7 @@ interface ProviderKit {
   ): RealtimeProvider & { disconnect?(): void; close?(): void; openChannels(): number };
   authorize(supabase: SupabaseClient<Database>, channel: string): Promise<number>;
   dropAllConnections(): void;
+  refuseConnections(refuse: boolean): void;
   close(): Promise<void>;
 }
 
@@ -113,6 +114,10 @@ function relayHarness(name: 'ably' | 'pusher', startKit: () => Promise<ProviderK
     dropConnections() {
       kit?.dropAllConnections();
     },
+    blockConnections(blocked) {
+      kit?.refuseConnections(blocked);
+      if (blocked) kit?.dropAllConnections();
+    },
   };
 }
 
@@ -147,6 +152,7 @@ export function pusherHarness(): ProviderHarness {
         return result.status;
       },
       dropAllConnections: () => fake.dropAllConnections(),
+      refuseConnections: (refuse) => fake.setAcceptingConnections(!refuse),
       close: () => fake.close(),
     };
   });
@@ -183,6 +189,7 @@ export function ablyHarness(): ProviderHarness {
         return capability[providerChannelName('ably', channel)]?.includes('subscribe') ? 200 : 403;
       },
       dropAllConnections: () => fake.dropAllConnections(),
+      refuseConnections: (refuse) => fake.refuseConnections(refuse),
       close: () => fake.close(),
     };
   });

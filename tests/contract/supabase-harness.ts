@@ -4,16 +4,18 @@ import { createSupabaseProvider, realtimeSocketOptions } from '../../lib/realtim
 import { PASSWORD, type ContractPerson } from './fixtures';
 import type { ContractClient, ProviderHarness } from './harness';
 import { startPrivateStack, type PrivateStack } from './private-stack';
+import { startWebSocketBlocker } from './websocket-blocker';
 
 /** Supabase Realtime on a private database and gateway (dropping its sockets disturbs no other test file). */
 export function supabaseHarness(): ProviderHarness {
   let stack: PrivateStack | null = null;
+  let blocker: Awaited<ReturnType<typeof startWebSocketBlocker>> | null = null;
 
   async function signedIn(person: ContractPerson): Promise<SupabaseClient> {
     if (!stack) throw new Error('harness not started');
     const client = createClient(stack.api.url, stack.api.keys.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false },
-      realtime: { transport: WebSocket as never, ...realtimeSocketOptions() },
+      realtime: { transport: (blocker?.transport ?? WebSocket) as never, ...realtimeSocketOptions() },
     });
     const { error } = await client.auth.signInWithPassword({ email: person.email, password: PASSWORD });
     if (error) throw error;
@@ -24,9 +26,11 @@ export function supabaseHarness(): ProviderHarness {
     name: 'supabase',
     async start() {
       stack = await startPrivateStack('supabase');
+      blocker = await startWebSocketBlocker();
       return stack.sql;
     },
     async stop() {
+      await blocker?.close();
       await stack?.stop();
     },
     async client(person): Promise<ContractClient> {
@@ -74,6 +78,10 @@ export function supabaseHarness(): ProviderHarness {
     async flush() {},
     dropConnections() {
       stack?.api.realtime.dropAllConnections();
+    },
+    blockConnections(blocked) {
+      blocker?.setBlocked(blocked);
+      if (blocked) stack?.api.realtime.dropAllConnections();
     },
   };
 }

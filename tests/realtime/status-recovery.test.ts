@@ -193,18 +193,21 @@ describe('ably: the token route answers 503 twice, then succeeds', () => {
 });
 
 describe('supabase', () => {
-  it('a join refused by RLS is retried by supabase-js; once allowed, the channel joins and the status is Live', async () => {
+  it('a join refused by RLS is a refusal, not an outage: the tab stays live; supabase-js retries and the channel joins once allowed', async () => {
     const [{ id: depotId }] = await sql<{ id: string }[]>`
       insert into depots (name, min_lat, min_lng, max_lat, max_lng)
       values (${`Status recovery ${process.pid} ${Date.now()}`}, 1, 1, 2, 2) returning id`;
     const person = await createPerson(sql, 'status', 'dispatcher', 'Status Dispatcher');
+    await sql`insert into depot_members (depot_id, user_id) values (${DEPOT.north}, ${person.id})`;
     const status = new ConnectionStatusStore();
-    const seen = record(status);
     const supabase = await signIn(person.email, PASSWORD, {
       realtime: { transport: WebSocket as never, ...realtimeSocketOptions(status) },
     });
     const provider = createSupabaseProvider(supabase, { status });
     cleanups.push(() => provider.close());
+    const own = new Inbox<true>();
+    provider.subscribe(`shipments:${DEPOT.north}`, { events: {}, onSubscribed: () => own.push(true) });
+    await own.next();
     const refused = new Inbox<string>();
     const subscribed = new Inbox<true>();
     provider.subscribe(`shipments:${depotId}`, {
@@ -213,14 +216,14 @@ describe('supabase', () => {
       onSubscribed: () => subscribed.push(true),
     });
 
-    // Not a member yet: refused, and supabase-js will try the join again.
+    // Not a member yet: the subscribers are told; the tab's other channel is live, so the tab is.
     expect(await refused.next()).toMatch(/unauthorized/i);
-    const failing = await seen.next((s) => s.state === 'reconnecting');
-    expect(failing.reason).toMatch(/unauthorized/i);
-    expect(failing.nextRetryAt).not.toBeNull();
+    expect(status.describeLinks().find((l) => l.label.endsWith(depotId))?.state).toBe('refused');
+    expectLiveBadge(status);
 
     await sql`insert into depot_members (depot_id, user_id) values (${depotId}, ${person.id})`;
     await subscribed.next(() => true, 20_000);
+    expect(status.describeLinks().find((l) => l.label.endsWith(depotId))?.state).toBe('connected');
     expectLiveBadge(status);
   });
 

@@ -99,15 +99,20 @@ function join(shared: SharedTopic): void {
       case 'TIMED_OUT': {
         // supabase-js retries the join on its own backoff (phoenix's rejoin
         // timer, scheduled before this callback runs; while the socket is down
-        // the channel rejoins when it reopens). An authorization refusal is
-        // reported to the subscribers as well.
+        // the channel rejoins when it reopens), refusals included: a channel
+        // refused now may be allowed later (a membership added).
         shared.joined = false;
         shared.failedJoins += 1;
         const reason = error?.message ?? status.toLowerCase();
+        if (/unauthorized/i.test(reason)) {
+          // A refusal, not an outage: it does not hold the tab off "live" (as on Ably and Pusher).
+          shared.link.refused(`${shared.topic}: ${reason}`);
+          for (const subscriber of shared.subscribers) subscriber.onRefused?.(reason);
+          break;
+        }
         const rejoin = ch.rejoinTimer;
         const retryIn = shared.supabase.realtime.isConnected() ? rejoin.timerCalc(rejoin.tries + 1) : null;
         shared.link.retrying(shared.failedJoins, retryIn, `${shared.topic}: ${reason}`);
-        if (/unauthorized/i.test(reason)) for (const subscriber of shared.subscribers) subscriber.onRefused?.(reason);
         break;
       }
       case 'CLOSED': {
