@@ -140,6 +140,45 @@ export type Database = {
         }
         Relationships: []
       }
+      realtime_outbox_dead_letters: {
+        Row: {
+          attempts: number
+          channel: string
+          created_at: string
+          dead_at: string
+          event: string
+          id: number
+          payload: NonNullable<Json>
+          permanent: boolean
+          reason: string
+          seq: number | null
+        }
+        Insert: {
+          attempts: number
+          channel: string
+          created_at: string
+          dead_at?: string
+          event: string
+          id: number
+          payload: NonNullable<Json>
+          permanent: boolean
+          reason: string
+          seq?: number | null
+        }
+        Update: {
+          attempts?: number
+          channel?: string
+          created_at?: string
+          dead_at?: string
+          event?: string
+          id?: number
+          payload?: NonNullable<Json>
+          permanent?: boolean
+          reason?: string
+          seq?: number | null
+        }
+        Relationships: []
+      }
       shipment_note_reads: {
         Row: {
           read_at: string

@@ -4,9 +4,14 @@
 // with the reason on stderr and exit code 1; after that the relay runs until
 // SIGINT/SIGTERM. If its database connection drops it starts over (waiting for
 // the lock again), resuming from the first undelivered row.
+//
+// npm run relay -- --retry-dead [--channel <channel>] [--id <id> …]: moves dead
+// letters back into the outbox after a fix (needs only DATABASE_URL) and exits.
+import { parseArgs } from 'node:util';
 import type pino from 'pino';
 import postgres from 'postgres';
-import { relayConfig, RelayConfigError, type RelayConfig } from './config';
+import { relayConfig, RelayConfigError, relayDatabaseUrl, type RelayConfig } from './config';
+import { countDeadLetters, requeueDeadLetters } from './dead-letters';
 import { createRelayLogger, readRelayLogFormat } from './log';
 import { createRelayMetrics, observeRelay, serveRelayMetrics } from './metrics';
 import { ablyPublisher } from './publishers/ably';
@@ -29,11 +34,83 @@ try {
 const log = (msg: string, fields: Record<string, unknown> = {}) => logger.info(fields, msg);
 const fail = (msg: string, fields: Record<string, unknown> = {}) => logger.error(fields, msg);
 
+function parseCli() {
+  const { values } = parseArgs({
+    options: {
+      'retry-dead': { type: 'boolean' },
+      channel: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  for (const id of values.id ?? []) if (!/^\d+$/.test(id)) throw new Error(`--id ${id}: an outbox id is a number`);
+  return values;
+}
+
 function publisherFor(config: RelayConfig): Publisher {
   return config.provider === 'ably' ? ablyPublisher(config.ably) : pusherPublisher(config.pusher);
 }
 
+const USAGE = `Usage: npm run relay                 publish public.realtime_outbox to Ably or Pusher (see README)
+       npm run relay -- --retry-dead   move dead letters back into the outbox, then exit
+           [--channel <logical channel>] only that channel's   [--id <outbox id>] only that row (repeatable)`;
+
+/** --retry-dead: re-queues dead letters; a running relay publishes them. */
+async function retryDead(filter: { channel?: string; ids?: string[] }): Promise<number> {
+  let databaseUrl: string;
+  try {
+    databaseUrl = relayDatabaseUrl(process.env);
+  } catch (err) {
+    if (err instanceof RelayConfigError) {
+      fail(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  const sql = postgres(databaseUrl, {
+    max: 1,
+    onnotice: () => {},
+    connection: { application_name: 'switchboard-relay' },
+  });
+  try {
+    const moved = await requeueDeadLetters(sql, filter);
+    if (moved.length === 0)
+      log('no dead letters to re-queue' + (filter.channel || filter.ids ? ' (for that filter)' : ''));
+    for (const row of moved)
+      log(`re-queued row ${row.id} (${row.channel} ${row.event}${row.seq ? ` seq ${row.seq}` : ''})`);
+    if (moved.length > 0) log(`re-queued ${moved.length} dead letter(s); a running relay publishes them now`);
+    const left = await countDeadLetters(sql);
+    if (left.length > 0) log(`still dead: ${left.map((c) => `${c.count} on ${c.channel}`).join(', ')}`);
+    return 0;
+  } catch (err) {
+    fail(`could not re-queue dead letters: ${describeError(err)}`);
+    fail('Use the database owner or service role connection string, and apply the migrations (supabase db push).');
+    return 1;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 async function main(): Promise<number> {
+  let args: ReturnType<typeof parseCli>;
+  try {
+    args = parseCli();
+  } catch (err) {
+    fail(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 1;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args['retry-dead']) return retryDead({ channel: args.channel, ids: args.id });
+  if (args.channel || args.id) {
+    fail(`--channel and --id go with --retry-dead.\n${USAGE}`);
+    return 1;
+  }
+
   let config: RelayConfig;
   try {
     config = relayConfig(process.env);
@@ -66,8 +143,9 @@ async function main(): Promise<number> {
   });
   try {
     await sql`select 1 from public.realtime_outbox limit 1`;
+    await sql`select 1 from public.realtime_outbox_dead_letters limit 1`;
   } catch (err) {
-    fail(`cannot read public.realtime_outbox at DATABASE_URL: ${describeError(err)}`);
+    fail(`cannot read public.realtime_outbox and its dead letters at DATABASE_URL: ${describeError(err)}`);
     fail('Use the database owner or service role connection string, and apply the migrations (supabase db push).');
     await sql.end({ timeout: 1 });
     return 1;
@@ -88,6 +166,7 @@ async function main(): Promise<number> {
     batchSize: config.batchSize,
     pollIntervalMs: config.pollIntervalMs,
     retentionMs: config.retentionMs,
+    maxAttempts: config.maxAttempts,
   });
 
   const metrics = createRelayMetrics();

@@ -42,6 +42,13 @@ const common = {
   /** The safety poll, for a notification lost while the LISTEN connection was down. */
   pollIntervalMs: duration('RELAY_POLL_INTERVAL_MS').default(5_000),
   batchSize: z.coerce.number({ error: 'RELAY_BATCH_SIZE must be a number' }).int().min(1).max(5_000).default(200),
+  /** Failed attempts after which a row moves to the dead letters (a refusal for good moves it at once). */
+  maxAttempts: z.coerce
+    .number({ error: 'RELAY_MAX_ATTEMPTS must be a number' })
+    .int('RELAY_MAX_ATTEMPTS must be a whole number')
+    .min(1, 'RELAY_MAX_ATTEMPTS must be at least 1')
+    .max(1_000)
+    .default(10),
   /** GET /metrics (Prometheus) on this port; 0 turns it off. */
   metricsPort: z.coerce
     .number({ error: 'RELAY_METRICS_PORT must be a port number (0 disables /metrics)' })
@@ -84,6 +91,13 @@ export type RelayConfig = z.infer<typeof schema>;
 export type AblyConfig = Extract<RelayConfig, { provider: 'ably' }>['ably'];
 export type PusherConfig = Extract<RelayConfig, { provider: 'pusher' }>['pusher'];
 
+/** DATABASE_URL alone, for the relay's database-only commands (--retry-dead); throws RelayConfigError. */
+export function relayDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const parsed = common.databaseUrl.safeParse(blank(env.DATABASE_URL));
+  if (!parsed.success) throw new RelayConfigError(`${parsed.error.issues[0]?.message ?? 'DATABASE_URL is invalid'}.`);
+  return parsed.data;
+}
+
 /** Parses the relay's environment; throws RelayConfigError naming everything that is missing or wrong. */
 export function relayConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const providerRaw = blank(env.REALTIME_PROVIDER) ?? blank(env.NEXT_PUBLIC_REALTIME_PROVIDER);
@@ -100,6 +114,7 @@ export function relayConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     retentionMs: blank(env.RELAY_RETENTION_MS),
     pollIntervalMs: blank(env.RELAY_POLL_INTERVAL_MS),
     batchSize: blank(env.RELAY_BATCH_SIZE),
+    maxAttempts: blank(env.RELAY_MAX_ATTEMPTS),
     metricsPort: blank(env.RELAY_METRICS_PORT),
     ably: {
       apiKey: blank(env.ABLY_API_KEY),

@@ -15,6 +15,8 @@ export interface RelayMetrics {
   published: Counter<'channel_kind'>;
   failures: Counter;
   lagSeconds: Gauge;
+  deadLettered: Counter<'cause'>;
+  deadLetters: Gauge;
 }
 
 export function createRelayMetrics(options: { defaultMetrics?: boolean } = {}): RelayMetrics {
@@ -42,6 +44,17 @@ export function createRelayMetrics(options: { defaultMetrics?: boolean } = {}): 
     lagSeconds: new Gauge({
       name: 'switchboard_relay_lag_seconds',
       help: 'Commit-to-publish delay of the oldest row of the last batch that delivered anything.',
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'switchboard_relay_dead_lettered_total',
+      help: 'Outbox rows moved to realtime_outbox_dead_letters: cause="refused" (the provider refused them for good) or "attempts" (still failing after the last attempt).',
+      labelNames: ['cause'],
+      registers,
+    }),
+    deadLetters: new Gauge({
+      name: 'switchboard_relay_dead_letters',
+      help: 'Rows in public.realtime_outbox_dead_letters (waiting for a fix and npm run relay -- --retry-dead), sampled with the backlog.',
       registers,
     }),
   };
@@ -74,10 +87,11 @@ export function observeRelay(
   let again = false;
 
   const count = async () => {
-    const [{ n }] = await sql<
-      { n: number }[]
-    >`select count(*)::int as n from public.realtime_outbox where delivered_at is null`;
-    metrics.backlog.set(n);
+    const [{ backlog, dead }] = await sql<{ backlog: number; dead: number }[]>`
+      select (select count(*)::int from public.realtime_outbox where delivered_at is null) as backlog,
+             (select count(*)::int from public.realtime_outbox_dead_letters) as dead`;
+    metrics.backlog.set(backlog);
+    metrics.deadLetters.set(dead);
   };
   const sample = (): void => {
     if (running) {
@@ -96,7 +110,13 @@ export function observeRelay(
   };
   const onBatch = (report: BatchReport) => {
     for (const row of report.delivered) metrics.published.inc({ channel_kind: channelKind(row.channel) });
-    if (report.failed.length > 0) metrics.failures.inc(report.failed.length);
+    const refused = report.deadLettered.filter((d) => d.permanent).length;
+    const gaveUp = report.deadLettered.length - refused;
+    // A dead-lettered row is a failed publish too.
+    if (report.failed.length + report.deadLettered.length > 0)
+      metrics.failures.inc(report.failed.length + report.deadLettered.length);
+    if (refused > 0) metrics.deadLettered.inc({ cause: 'refused' }, refused);
+    if (gaveUp > 0) metrics.deadLettered.inc({ cause: 'attempts' }, gaveUp);
     if (report.delivered.length > 0) metrics.lagSeconds.set(report.lagMs / 1000);
     sample();
   };

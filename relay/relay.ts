@@ -21,6 +21,13 @@ import { describeError, type Publisher } from './publishers/publisher';
 // later rows of that channel are not even read until the failed row is due
 // again, so nothing overtakes it. Other channels carry on.
 //
+// Dead letters. A row the provider refuses for good (Publisher.refusal: too
+// large, forbidden, malformed), or that has failed `maxAttempts` times, is
+// moved to public.realtime_outbox_dead_letters with the reason, in one
+// statement, and its channel goes on with the next row at once. Browsers fill
+// the hole from the live table's history when the next seq arrives.
+// `npm run relay -- --retry-dead` moves such rows back (relay/dead-letters.ts).
+//
 // Crashes. Rows are marked delivered only after the provider accepted them, so
 // a crash between the publish and the mark re-sends those rows on restart:
 // at-least-once, never lost, never reordered relative to what follows.
@@ -38,9 +45,19 @@ export interface OutboxRow {
   attempts: number;
 }
 
+export interface DeadLetter {
+  row: OutboxRow;
+  reason: string;
+  /** Refused for good by the provider (true), or given up after the last attempt (false). */
+  permanent: boolean;
+  attempts: number;
+}
+
 export interface BatchReport {
   delivered: OutboxRow[];
   failed: { row: OutboxRow; error: string; attempt: number; retryInMs: number }[];
+  /** Rows moved to the dead letters in this batch. */
+  deadLettered: DeadLetter[];
   /** Commit-to-publish delay of the oldest delivered row. */
   lagMs: number;
 }
@@ -65,6 +82,8 @@ export interface RelayOptions {
   random?: () => number;
   /** Channels published in parallel within a batch. */
   concurrency?: number;
+  /** Failed attempts after which a row goes to the dead letters (default 10: with the default backoff at most about 8½ minutes of waiting, 4 on average). */
+  maxAttempts?: number;
   lockKey?: number;
 }
 
@@ -92,6 +111,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
   private readonly concurrency: number;
+  private readonly maxAttempts: number;
   private readonly lockKey: number;
 
   private woken = false;
@@ -110,6 +130,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.backoff = { baseMs: backoff.baseMs, capMs: backoff.maxMs };
     this.random = options.random ?? Math.random;
     this.concurrency = options.concurrency ?? 8;
+    this.maxAttempts = options.maxAttempts ?? 10;
     this.lockKey = options.lockKey ?? RELAY_LOCK_KEY;
   }
 
@@ -237,6 +258,7 @@ export class Relay extends EventEmitter<RelayEvents> {
 
     const delivered: OutboxRow[] = [];
     const failed: BatchReport['failed'] = [];
+    const deadLettered: DeadLetter[] = [];
     const queue = [...byChannel.values()];
     const worker = async () => {
       for (let list = queue.shift(); list; list = queue.shift()) {
@@ -247,7 +269,21 @@ export class Relay extends EventEmitter<RelayEvents> {
             delivered.push(row);
           } catch (err) {
             const attempt = row.attempts + 1;
-            failed.push({ row, error: describeError(err), attempt, retryInMs: this.retryDelayMs(attempt) });
+            const error = describeError(err);
+            const refusal = this.publisher.refusal?.(err) ?? null;
+            if (refusal !== null || attempt >= this.maxAttempts) {
+              // Out of the way, so the channel goes on with its next row now.
+              const dead: DeadLetter = {
+                row,
+                reason: refusal !== null ? `${refusal}: ${error}` : error,
+                permanent: refusal !== null,
+                attempts: attempt,
+              };
+              await this.moveToDeadLetters(dead);
+              deadLettered.push(dead);
+              continue;
+            }
+            failed.push({ row, error, attempt, retryInMs: this.retryDelayMs(attempt) });
             // Stop this channel: nothing may overtake the failed row.
             break;
           }
@@ -291,8 +327,34 @@ export class Relay extends EventEmitter<RelayEvents> {
         'publish failed; retrying the row before later rows of its channel',
       );
     }
-    this.emit('batch', { delivered, failed, lagMs });
+    this.emit('batch', { delivered, failed, deadLettered, lagMs });
     return rows.length === this.batchSize;
+  }
+
+  /** Moves one outbox row to the dead letters (one statement: it is in exactly one of the two tables). */
+  private async moveToDeadLetters(dead: DeadLetter): Promise<void> {
+    const { row } = dead;
+    await this.sql`
+      with moved as (
+        delete from public.realtime_outbox where id = ${row.id} and delivered_at is null
+        returning id, channel, event, payload, seq, created_at
+      )
+      insert into public.realtime_outbox_dead_letters (id, channel, event, payload, seq, created_at, attempts, reason, permanent)
+      select id, channel, event, payload, seq, created_at, ${dead.attempts}, ${dead.reason}, ${dead.permanent} from moved`;
+    this.log.error(
+      {
+        id: row.id,
+        channel: row.channel,
+        event: row.event,
+        seq: row.seq,
+        attempts: dead.attempts,
+        permanent: dead.permanent,
+        reason: dead.reason,
+      },
+      `dead letter: row ${row.id} (${row.channel} ${row.event}${row.seq ? ` seq ${row.seq}` : ''}) ` +
+        `${dead.permanent ? 'refused for good' : `still failing after ${dead.attempts} attempts`}; ` +
+        `moved to realtime_outbox_dead_letters, the channel goes on (npm run relay -- --retry-dead re-queues it after a fix)`,
+    );
   }
 
   /** Deletes delivered rows older than the retention window. Returns how many. */
@@ -315,13 +377,22 @@ export class Relay extends EventEmitter<RelayEvents> {
     return total;
   }
 
-  /** Milliseconds until the earliest waiting retry is due, or null if none waits. */
+  /**
+   * Milliseconds until the earliest channel head is due (0 if one already is),
+   * or null if nothing waits. Only heads count: rows behind a failing head are
+   * gated by it. A head that fell due while the batch ran must not be missed
+   * (a short retry would otherwise wait for the poll).
+   */
   private async nextRetryInMs(): Promise<number | null> {
     const conn = this.sql;
     const [row] = await conn<{ ms: number | null }[]>`
-      select ceil(extract(epoch from min(next_attempt_at) - clock_timestamp()) * 1000)::int as ms
-        from public.realtime_outbox
-       where delivered_at is null and next_attempt_at > now()`;
+      with heads as (
+        select distinct on (channel) next_attempt_at
+          from public.realtime_outbox
+         where delivered_at is null
+         order by channel, id
+      )
+      select ceil(extract(epoch from min(next_attempt_at) - clock_timestamp()) * 1000)::int as ms from heads`;
     return row.ms === null ? null : Math.max(0, row.ms);
   }
 

@@ -14,6 +14,12 @@ export interface Publisher {
   publish(channel: string, event: string, payload: unknown): Promise<void>;
   /** An authenticated call: rejects with the provider's error when the key is wrong. */
   verify(): Promise<void>;
+  /**
+   * Why the provider refused this message for good ("too large", "forbidden",
+   * …), so the relay moves it to the dead letters at once instead of retrying;
+   * null when a retry may succeed (network, 5xx, rate limits, credentials).
+   */
+  refusal?(err: unknown): string | null;
   close?(): Promise<void> | void;
 }
 

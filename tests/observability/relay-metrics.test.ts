@@ -33,11 +33,16 @@ beforeAll(async () => {
   const migration = await readFile('supabase/migrations/20261128000800_realtime_outbox.sql', 'utf8');
   const table = /create table public\.realtime_outbox \([\s\S]*?\n\);/.exec(migration)?.[0];
   if (!table) throw new Error('realtime_outbox table not found in its migration');
+  const deadLetters = /create table public\.realtime_outbox_dead_letters \([\s\S]*?\n\);/.exec(
+    await readFile('supabase/migrations/20261205000100_realtime_outbox_dead_letters.sql', 'utf8'),
+  )?.[0];
+  if (!deadLetters) throw new Error('realtime_outbox_dead_letters table not found in its migration');
   await admin.unsafe(`create database ${dbName}`);
   const url = new URL(inject('stack').dbUrl);
   url.pathname = `/${dbName}`;
   sql = postgres(url.toString(), { max: 4, onnotice: () => {} });
   await sql.unsafe(table);
+  await sql.unsafe(deadLetters);
   relay = new Relay({
     sql,
     publisher: fake.as('metrics'),

@@ -41,6 +41,18 @@ export class FakePublisher {
     };
   }
 
+  /** Every publish matching `predicate` fails until the returned function is called (the "fix"). */
+  failWhere(
+    predicate: (call: { channel: string; event: string; payload: unknown }) => boolean,
+    message: string,
+  ): () => void {
+    const rule: FailRule = (call) => (predicate(call) ? new Error(message) : null);
+    this.rules.push(rule);
+    return () => {
+      this.rules = this.rules.filter((r) => r !== rule);
+    };
+  }
+
   /** A Publisher view of this recorder; `gate` may throw to make a call fail (e.g. a crashed process). */
   as(by: string, gate?: (call: { channel: string; event: string }) => void): Publisher {
     return {
