@@ -23,8 +23,8 @@ export default defineConfig({
   projects: [
     // The whole suite on the default provider (Supabase Realtime).
     { name: 'supabase', testIgnore: /provider\.spec\.ts/, metadata: { baseUrlEnv: 'E2E_BASE_URL' } },
-    // The provider swap: the app built for Pusher, against the Pusher test server and the relay.
-    { name: 'pusher', testMatch: /provider\.spec\.ts/, metadata: { baseUrlEnv: 'E2E_PUSHER_BASE_URL' } },
+    // The provider swap (the app built for Pusher, against the Pusher test server and the relay), and degraded mode on it.
+    { name: 'pusher', testMatch: /(provider|degraded)\.spec\.ts/, metadata: { baseUrlEnv: 'E2E_PUSHER_BASE_URL' } },
   ],
   use: {
     trace: 'retain-on-failure',
