@@ -25,6 +25,12 @@ export default defineConfig({
     { name: 'supabase', testIgnore: /provider\.spec\.ts/, metadata: { baseUrlEnv: 'E2E_BASE_URL' } },
     // The provider swap (the app built for Pusher, against the Pusher test server and the relay), and degraded mode on it.
     { name: 'pusher', testMatch: /(provider|degraded)\.spec\.ts/, metadata: { baseUrlEnv: 'E2E_PUSHER_BASE_URL' } },
+    // Degraded mode on the app built for Ably (the Ably protocol test server, a stack and relay of its own).
+    {
+      name: 'ably',
+      testMatch: /degraded\.spec\.ts/,
+      metadata: { baseUrlEnv: 'E2E_ABLY_BASE_URL', dbUrlEnv: 'E2E_ABLY_DB_URL' },
+    },
   ],
   use: {
     trace: 'retain-on-failure',

@@ -2,13 +2,12 @@
 // WebSockets. The board cannot open its realtime socket, so after the bound it
 // polls the record, says "Live updates limited — checking every N s", shows a
 // committed change within that interval, and goes live again when sockets are
-// allowed. Runs on the Supabase build and on the Pusher build (see
-// playwright.config.ts); Ably's path is proven by tests/contract.
+// allowed. Runs on the Supabase, Pusher and Ably builds (see playwright.config.ts).
 import type { Page } from '@playwright/test';
 import { createShipment, DEPOT, expect, signIn, test } from './fixtures';
 
-/** The realtime sockets of both builds: Supabase Realtime's endpoint and Pusher's /app/<key>. */
-const REALTIME_SOCKET = /\/realtime\/v1\/websocket|\/app\/[^/?]+\?protocol=/;
+/** The realtime sockets of the three builds: Supabase Realtime's endpoint, Pusher's /app/<key>, Ably's /?access_token=. */
+const REALTIME_SOCKET = /\/realtime\/v1\/websocket|\/app\/[^/?]+\?protocol=|[?&]access_token=/;
 
 /** Blocks the page's realtime sockets while `blocked()` is true: each closes before it opens, as behind a filtering proxy. */
 async function blockRealtimeSockets(page: Page, blocked: () => boolean): Promise<string[]> {
@@ -58,7 +57,8 @@ test('with WebSockets blocked the board polls, shows a committed change within t
   await expect(north.getByTestId(`card-${shipment.reference}`)).toHaveCount(1);
 
   // Sockets allowed again: the provider client reconnects on its own schedule (supabase-js backs off up to
-  // 10 s; pusher-js waits out its attempt timeout, 15 s doubling to 60 s), the badge says Live, polling stops.
+  // 10 s; pusher-js waits out its attempt timeout, 15 s doubling to 60 s; ably-js retries every 15 s), the badge
+  // says Live, polling stops.
   const refusedBefore = refused.length;
   blocked = false;
   await expect(badge).toHaveAttribute('data-state', 'connected', { timeout: 90_000 });

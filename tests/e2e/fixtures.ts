@@ -45,9 +45,10 @@ export async function expectLive(page: Page): Promise<void> {
 }
 
 export const test = base.extend<{ db: Sql }>({
-  // A superuser connection to the test database, for arranging and checking state.
+  // A superuser connection to the test database of the running project's build, for arranging and checking state.
   db: async ({}, use) => {
-    const sql = postgres(process.env.E2E_DB_URL!, { max: 2, onnotice: () => {} });
+    const name = String(base.info().project.metadata.dbUrlEnv ?? 'E2E_DB_URL');
+    const sql = postgres(process.env[name]!, { max: 2, onnotice: () => {} });
     await use(sql);
     await sql.end();
   },

@@ -11,11 +11,13 @@ import { startApi } from '@switchboard/devstack';
 import { readTestKeys } from '@switchboard/devstack';
 import { freePort } from '@switchboard/devstack';
 import { startStack } from '@switchboard/devstack';
+import { ablyPublisher } from '../../relay/publishers/ably';
 import { pusherPublisher } from '../../relay/publishers/pusher';
 import { silentLogger } from '../../relay/log';
 import { Relay } from '../../relay/relay';
 import { fromProcess, missingMessage } from '../../scripts/prerequisites';
 import { locateChromium } from '../../scripts/prerequisites/locate';
+import { startFakeAbly } from '../fakes/ably-server';
 import { startFakePusher } from '../fakes/pusher-server';
 import { buildAndStartApp, type RunningApp } from '../support/next-app';
 
@@ -64,9 +66,41 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     PUSHER_SECRET: pusherApp.secret,
   };
 
+  // The app built for Ably, against the Ably protocol test server. It has a
+  // stack of its own: one outbox feeds one relay (it marks rows delivered),
+  // and the Pusher relay already drains the first stack's.
+  const ablyStack = await startStack({
+    dbPort: await freePort(),
+    dataDir: path.join(dir, 'pg-ably'),
+    ephemeral: true,
+  });
+  const ablyApi = await startApi({ dbUrl: ablyStack.dbUrl, port: await freePort(), keys, env: apiEnv });
+  const ablyKey = 'e2eApp.e2eKey:e2e-ably-secret-0123456789';
+  const fakeAbly = await startFakeAbly({ apiKey: ablyKey });
+  const ablyRelaySql = postgres(ablyStack.dbUrl, { max: 3, onnotice: () => {} });
+  const ablyRelay = new Relay({
+    sql: ablyRelaySql,
+    publisher: ablyPublisher({ apiKey: ablyKey, restHost: fakeAbly.host, port: fakeAbly.port, tls: false }),
+    logger: silentLogger,
+  });
+  const ablyRelayRun = ablyRelay.run(relayAbort.signal);
+  const ablyEnv: NodeJS.ProcessEnv = {
+    ...appEnv,
+    NEXT_PUBLIC_SUPABASE_URL: ablyApi.url,
+    DATABASE_URL: ablyStack.dbUrl,
+    NEXT_PUBLIC_REALTIME_PROVIDER: 'ably',
+    NEXT_PUBLIC_ABLY_HOST: fakeAbly.host,
+    NEXT_PUBLIC_ABLY_PORT: String(fakeAbly.port),
+    ABLY_API_KEY: ablyKey,
+    ABLY_REST_HOST: fakeAbly.host,
+    ABLY_REST_PORT: String(fakeAbly.port),
+    ABLY_REST_TLS: 'false',
+  };
+
   const apps: { name: string; distDir: string; env: NodeJS.ProcessEnv; envKey: string }[] = [
     { name: 'supabase', distDir: '.next-e2e', env: appEnv, envKey: 'E2E_BASE_URL' },
     { name: 'pusher', distDir: '.next-e2e-pusher', env: pusherEnv, envKey: 'E2E_PUSHER_BASE_URL' },
+    { name: 'ably', distDir: '.next-e2e-ably', env: ablyEnv, envKey: 'E2E_ABLY_BASE_URL' },
   ];
   const servers: RunningApp[] = [];
   for (const app of apps) {
@@ -77,6 +111,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   }
 
   process.env.E2E_DB_URL = stack.dbUrl;
+  process.env.E2E_ABLY_DB_URL = ablyStack.dbUrl;
   process.env.E2E_API_URL = api.url;
   process.env.E2E_SERVICE_ROLE_KEY = keys.serviceRoleKey;
   process.env.E2E_SECRET_KEY = keys.secretKey;
@@ -84,13 +119,18 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.E2E_JWT_ALGORITHM = keys.jwtAlgorithm;
   process.env.E2E_PUSHER_SECRET = pusherApp.secret;
   console.log(
-    `[e2e] API at ${api.url} (${keys.jwtAlgorithm} tokens), fake Pusher at ${fakePusher.host}:${fakePusher.port}`,
+    `[e2e] API at ${api.url} (${keys.jwtAlgorithm} tokens), fake Pusher at ${fakePusher.host}:${fakePusher.port}, fake Ably at ${fakeAbly.host}:${fakeAbly.port} (stack ${ablyApi.url})`,
   );
 
   return async () => {
     for (const server of servers) server.stop();
     relayAbort.abort();
     await relayRun.catch(() => {});
+    await ablyRelayRun.catch(() => {});
+    await ablyRelaySql.end({ timeout: 1 });
+    await fakeAbly.close();
+    await ablyApi.close();
+    await ablyStack.stop();
     await relaySql.end({ timeout: 1 });
     await fakePusher.close();
     await api.close();

@@ -52,6 +52,19 @@ export async function handleRest(
   hub: ChannelHub,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://fake-ably');
+  // Browsers call Ably's REST API cross-origin (ably-js requests its token
+  // there); Ably answers CORS for any origin, preflights included.
+  res.setHeader('access-control-allow-origin', req.headers.origin ?? '*');
+  if (req.headers.origin) res.setHeader('vary', 'Origin');
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, {
+      'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '',
+      'access-control-max-age': '86400',
+    });
+    res.end();
+    return;
+  }
   try {
     if (req.method === 'GET' && url.pathname === '/time') return reply(res, 200, [Date.now()]);
 
