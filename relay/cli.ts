@@ -57,6 +57,9 @@ const USAGE = `Usage: npm run relay                 publish public.realtime_outb
        npm run relay -- --retry-dead   move dead letters back into the outbox, then exit
            [--channel <logical channel>] only that channel's   [--id <outbox id>] only that row (repeatable)`;
 
+/** A wrong command line: the problem and the usage on stderr (not a log record: nothing ran). */
+const usageError = (problem: string) => void process.stderr.write(`${problem}\n\n${USAGE}\n`);
+
 /** --retry-dead: re-queues dead letters; a running relay publishes them. */
 async function retryDead(filter: { channel?: string; ids?: string[] }): Promise<number> {
   let databaseUrl: string;
@@ -98,16 +101,16 @@ async function main(): Promise<number> {
   try {
     args = parseCli();
   } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    usageError(err instanceof Error ? err.message : String(err));
     return 1;
   }
   if (args.help) {
-    console.log(USAGE);
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (args['retry-dead']) return retryDead({ channel: args.channel, ids: args.id });
   if (args.channel || args.id) {
-    fail(`--channel and --id go with --retry-dead.\n${USAGE}`);
+    usageError('--channel and --id go with --retry-dead.');
     return 1;
   }
 
