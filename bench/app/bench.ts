@@ -7,7 +7,10 @@
 //     while searching (target: none);
 //   - opening the drawer (Enter on a card → the drawer in the DOM).
 // Starts its own dev stack and app build: `npx tsx bench/app/bench.ts`.
-// BENCH_SIZES (e.g. "2000,10000"), BENCH_RATE and BENCH_SECONDS override the defaults.
+// BENCH_SIZES (e.g. "2000,10000"), BENCH_RATE, BENCH_SECONDS and BENCH_WARMUP_SECONDS
+// override the defaults. Each board first gets BENCH_WARMUP_SECONDS (5) of the same
+// deltas unmeasured, so the first board measured does not pay alone for the live
+// path's first runs (JIT, first renders of the highlight) that the second board gets warm.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +32,7 @@ import {
 const SIZES = (process.env.BENCH_SIZES ?? '2000,10000').split(',').map(Number);
 const RATE = Number(process.env.BENCH_RATE ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const root = path.resolve(import.meta.dirname, '../..');
 const HQ = 'a0000000-0000-4000-8000-000000000003';
 
@@ -86,20 +90,30 @@ async function measureBoard(page: Page, sql: Sql, size: number): Promise<BoardRe
     .locator('[data-card-id]')
     .evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.testid!.slice(5)));
   const onScreen = ids.filter((s) => onScreenRefs.includes(s.reference));
-  await startLiveProbe(page);
   const committed = new Map<string, number>();
-  const started = Date.now();
-  let deltas = 0;
-  while (Date.now() - started < SECONDS * 1000) {
-    const target = started + deltas * (1000 / RATE);
-    if (target > Date.now()) await new Promise((r) => setTimeout(r, target - Date.now()));
-    const pool = deltas % 2 === 0 && onScreen.length > 0 ? onScreen : ids;
-    const s = pool[Math.floor(Math.random() * pool.length)];
-    const [row] = await sql<{ version: number }[]>`
-      update shipments set eta = eta + interval '1 second' where id = ${s.id} returning version`;
-    committed.set(`${s.reference}@${row.version}`, Date.now());
-    deltas++;
+  /** RATE deltas/s for `seconds`, recording each commit's wall-clock time; returns how many were sent. */
+  const sendDeltas = async (seconds: number) => {
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < seconds * 1000) {
+      const target = started + sent * (1000 / RATE);
+      if (target > Date.now()) await new Promise((r) => setTimeout(r, target - Date.now()));
+      const pool = sent % 2 === 0 && onScreen.length > 0 ? onScreen : ids;
+      const s = pool[Math.floor(Math.random() * pool.length)];
+      const [row] = await sql<{ version: number }[]>`
+        update shipments set eta = eta + interval '1 second' where id = ${s.id} returning version`;
+      committed.set(`${s.reference}@${row.version}`, Date.now());
+      sent++;
+    }
+    return sent;
+  };
+  if (WARMUP_SECONDS > 0) {
+    await sendDeltas(WARMUP_SECONDS);
+    await page.waitForTimeout(1000); // let the warm-up's last deltas land before measuring
+    committed.clear();
   }
+  await startLiveProbe(page);
+  const deltas = await sendDeltas(SECONDS);
   await page.waitForTimeout(2000); // let the last deltas land
   const { seen, long } = await readLiveProbe(page);
   console.log(`  live: ${deltas} deltas, ${seen.length} card changes seen, ${onScreen.length} cards on screen`);
