@@ -9,7 +9,7 @@
 // over the compiler API's reading of the generated types; plop/hygen would add
 // a template language without removing any of that.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readColumns } from './live-add/columns';
@@ -32,10 +32,29 @@ export function migrationTimestamp(now: Date): string {
   return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
+/**
+ * The version for a new migration: `now` as the CLI writes it, or one second
+ * after the latest existing migration when that sorts later (a clock behind, or
+ * migrations dated ahead), so the new file always runs after the tables and the
+ * `live` schema it depends on — also on a fresh database. `existing`: file names.
+ */
+export function nextMigrationVersion(now: Date, existing: readonly string[]): string {
+  const latest = existing
+    .map((name) => /^(\d{14})_/.exec(name)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .sort()
+    .at(-1);
+  const candidate = migrationTimestamp(now);
+  if (!latest || candidate > latest) return candidate;
+  const [, y, mo, d, h, mi, se] = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(latest)!;
+  return migrationTimestamp(new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +se + 1)));
+}
+
 /** Writes the three files; returns their paths. Refuses to overwrite without `force`. */
 export async function liveAdd(run: LiveAddRun): Promise<string[]> {
   const columns = readColumns(await readFile(run.typesFile, 'utf8'), run.table, path.basename(run.typesFile));
-  const files = render(run, columns, migrationTimestamp(run.now ?? new Date()));
+  const existingMigrations = existsSync(run.migrationsDir) ? await readdir(run.migrationsDir) : [];
+  const files = render(run, columns, nextMigrationVersion(run.now ?? new Date(), existingMigrations));
   const dir = path.join(run.libDir, run.table);
   const targets = [
     [path.join(run.migrationsDir, files.migration.name), files.migration.text],

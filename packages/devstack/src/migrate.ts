@@ -205,8 +205,19 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
     const [{ seeded: seedsRecorded }] = await tx<{ seeded: number }[]>`
       select count(*)::int as seeded from supabase_migrations.seed_files`;
     const applied: Migration[] = [];
+    const warnings = [...seeds.warnings];
+    const latestDone = [...done].sort().at(-1);
     for (const migration of all) {
       if (done.has(migration.version)) continue;
+      // `supabase db push` refuses such a file without --include-all, and a fresh
+      // database (stack:reset, a teammate, CI) runs it before the later ones.
+      if (latestDone !== undefined && migration.version < latestDone) {
+        warnings.push(
+          `${path.basename(migration.file)} sorts before ${latestDone}, which this database already applied: ` +
+            `it is applied now, but a fresh database runs it earlier, and "supabase db push" refuses it ` +
+            `without --include-all. Rename it to sort after the latest migration.`,
+        );
+      }
       const text = await fs.readFile(migration.file, 'utf8');
       await runFile(tx, migration.file, text, who.version);
       await tx`insert into supabase_migrations.schema_migrations (version, name, statements)
@@ -228,7 +239,7 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
       seeded,
       seedFiles: seeded ? seeds.files : [],
       role: { name: PROJECT_ROLE, superuser: who.project_superuser },
-      warnings: seeds.warnings,
+      warnings,
     };
   });
 }
