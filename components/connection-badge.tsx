@@ -52,7 +52,7 @@ export function ConnectionBadgeView({ status, now }: { status: ConnectionStatus;
       data-testid="connection-badge"
       data-state={status.state}
       data-polling={polling ? String(status.polling?.intervalMs) : undefined}
-      title={status.reason ?? undefined}
+      title={status.reason ?? (last ? `Last update ${last}` : undefined)}
       className={`inline-flex items-center gap-2 rounded-full px-3 py-1 text-xs font-medium ${STYLE[polling ? 'reconnecting' : status.state]}`}
     >
       <span
@@ -64,7 +64,7 @@ export function ConnectionBadgeView({ status, now }: { status: ConnectionStatus;
         {label}
       </span>
       {detail && <span aria-hidden>{detail}</span>}
-      {last && <span className="font-normal opacity-75">· last update {last}</span>}
+      {last && <span className="hidden font-normal opacity-75 sm:inline">· last update {last}</span>}
     </div>
   );
 }

@@ -88,7 +88,7 @@ export function LoginForm({ next, demoAccounts }: { next?: string; demoAccounts:
                   className="w-full rounded-md border border-slate-200 px-3 py-2 text-left text-xs hover:border-indigo-400 hover:bg-indigo-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800"
                 >
                   <span className="block font-medium">{account.label}</span>
-                  <span className="block font-mono text-slate-600 dark:text-slate-400">{account.email}</span>
+                  <span className="block font-mono break-all text-slate-600 dark:text-slate-400">{account.email}</span>
                 </button>
               </li>
             ))}

@@ -64,7 +64,7 @@ function projectConfig(env: NodeJS.ProcessEnv): SupabaseConfig {
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const env = options.env ?? process.env;
   const logger = createLogger({ format: readLogFormat(env), sink: options.logSink });
-  await assertPortFree(options.port, 'API gateway');
+  await assertPortFree(options.port, 'API gateway', 'DEVSTACK_API_PORT');
   const sql = postgres(options.dbUrl, { max: 20, onnotice: () => {} });
   const ctx: GatewayContext = {
     sql,

@@ -45,16 +45,16 @@ export function connectionUrl(port: number, options: { role?: string; database?:
   return `postgresql://${role}:${DB_PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
-/** Resolves when nothing listens on 127.0.0.1:port; rejects with a clear error otherwise. */
-export async function assertPortFree(port: number, what: string): Promise<void> {
+/** Resolves when nothing listens on 127.0.0.1:port; rejects with a StackError naming `what` and the setting that moves it (`variable`) otherwise. */
+export async function assertPortFree(port: number, what: string, variable?: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         new StackError(
           `Port ${port} (${what}) is already in use${err.code === 'EADDRINUSE' ? '' : `: ${err.message}`}.`,
-          `Stop whatever is listening there (another "npm run stack" or "supabase start"?), ` +
-            `or choose another port with the documented environment variable.`,
+          `Stop whatever is listening there (a running "npm run dev" or "npm run stack", or "supabase start"?), ` +
+            `or choose another port${variable ? ` with ${variable}` : ' with the documented environment variable'}.`,
         ),
       );
     });
@@ -151,7 +151,7 @@ async function clusterSuperuser(port: number): Promise<string> {
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<RunningPostgres> {
   const { dataDir, port, ephemeral = false } = options;
-  await assertPortFree(port, 'Postgres');
+  await assertPortFree(port, 'Postgres', 'DEVSTACK_DB_PORT');
   await assertDataDirUsable(dataDir);
 
   const logLines: string[] = [];

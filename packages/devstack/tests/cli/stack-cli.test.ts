@@ -211,6 +211,7 @@ describe('npm run stack', () => {
       const run = await startCli({ DEVSTACK_DB_PORT: String(port), DEVSTACK_DATA_DIR: path.join(workDir, 'taken') });
       expect(await run.exited).toBe(1);
       expect(run.output()).toContain(`Port ${port} (Postgres) is already in use`);
+      expect(run.output()).toContain('or choose another port with DEVSTACK_DB_PORT');
     } finally {
       blocker.close();
     }
