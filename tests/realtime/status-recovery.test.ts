@@ -194,11 +194,14 @@ describe('ably: the token route answers 503 twice, then succeeds', () => {
 
 describe('supabase', () => {
   it('a join refused by RLS is a refusal, not an outage: the tab stays live; supabase-js retries and the channel joins once allowed', async () => {
-    const [{ id: depotId }] = await sql<{ id: string }[]>`
+    // Depots and a person of this test's own: the seed's depots keep exactly their documented members.
+    const [{ id: homeId }, { id: depotId }] = await sql<{ id: string }[]>`
       insert into depots (name, min_lat, min_lng, max_lat, max_lng)
-      values (${`Status recovery ${process.pid} ${Date.now()}`}, 1, 1, 2, 2) returning id`;
+      values (${`Status home ${process.pid} ${Date.now()}`}, 1, 1, 2, 2),
+             (${`Status recovery ${process.pid} ${Date.now()}`}, 1, 1, 2, 2)
+      returning id`;
     const person = await createPerson(sql, 'status', 'dispatcher', 'Status Dispatcher');
-    await sql`insert into depot_members (depot_id, user_id) values (${DEPOT.north}, ${person.id})`;
+    await sql`insert into depot_members (depot_id, user_id) values (${homeId}, ${person.id})`;
     const status = new ConnectionStatusStore();
     const supabase = await signIn(person.email, PASSWORD, {
       realtime: { transport: WebSocket as never, ...realtimeSocketOptions(status) },
@@ -206,7 +209,7 @@ describe('supabase', () => {
     const provider = createSupabaseProvider(supabase, { status });
     cleanups.push(() => provider.close());
     const own = new Inbox<true>();
-    provider.subscribe(`shipments:${DEPOT.north}`, { events: {}, onSubscribed: () => own.push(true) });
+    provider.subscribe(`shipments:${homeId}`, { events: {}, onSubscribed: () => own.push(true) });
     await own.next();
     const refused = new Inbox<string>();
     const subscribed = new Inbox<true>();

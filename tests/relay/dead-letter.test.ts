@@ -169,6 +169,13 @@ describe('dead letters', () => {
       (ok) => ok,
       'later rows marked delivered',
     );
+    // The relay marks the later rows delivered before it reports the batch (the metrics' source): wait for the report.
+    await until(
+      async () =>
+        metricValue(await metrics.registry.metrics(), 'switchboard_relay_dead_lettered_total', { cause: 'attempts' }),
+      (n) => n === 1,
+      'the dead letter counted',
+    );
     await observer.sampled();
     const text = await metrics.registry.metrics();
     expect(metricValue(text, 'switchboard_relay_dead_lettered_total', { cause: 'attempts' })).toBe(1);
@@ -289,6 +296,15 @@ describe('dead letters', () => {
           'the change after the refused one, live',
         );
         expect(received).not.toContain(seqs[1]);
+        // Counted when the relay reports the batch, which may be just after the client got the later change.
+        await until(
+          async () =>
+            metricValue(await metrics.registry.metrics(), 'switchboard_relay_dead_lettered_total', {
+              cause: 'refused',
+            }),
+          (n) => n >= 1,
+          'the refusal counted',
+        );
         await observer.sampled();
         expect(
           metricValue(await metrics.registry.metrics(), 'switchboard_relay_dead_lettered_total', { cause: 'refused' }),
