@@ -81,6 +81,11 @@ async function vitest(label: string, args: string[], env: Record<string, string>
     total.failed += json.numFailedTests;
     total.skipped += json.numPendingTests + json.numTodoTests;
     if (json.numTotalTests === 0) failures.push(`${label}: ran no test`);
+    // Said on its own line: the step's mark above follows vitest's exit code alone.
+    if (json.numFailedTests > 0) {
+      console.log(`✗ ${label}: ${json.numFailedTests} failed`);
+      failures.push(`${label}: ${json.numFailedTests} failed`);
+    }
   } catch {
     failures.push(`${label}: no test report (vitest exit code ${code})`);
   }

@@ -225,8 +225,9 @@ describe('outbox relay', () => {
       (r) => r.id as string,
     );
     expect(ids).toHaveLength(3);
-    // The first two were delivered 25 h ago; one old message was never delivered.
-    await sql`update realtime_outbox set delivered_at = now() - interval '25 hours' where id in ${sql(ids.slice(0, 2))}`;
+    // The first two were delivered 2 h ago; one old message was never delivered. (A one-hour window
+    // here: every other relay on this shared database keeps the default 24 h, so none prunes them first.)
+    await sql`update realtime_outbox set delivered_at = now() - interval '2 hours' where id in ${sql(ids.slice(0, 2))}`;
     const [stuck] = await sql`
       insert into realtime_outbox (channel, event, payload, created_at, next_attempt_at)
       values (${d.channel}, 'test_stuck', '{}', now() - interval '3 days', now() + interval '1 hour') returning id`;
@@ -235,7 +236,7 @@ describe('outbox relay', () => {
       sql,
       publisher: fake.as('pruner'),
       logger: silentLogger,
-      retentionMs: 24 * 60 * 60 * 1000,
+      retentionMs: 60 * 60 * 1000,
     });
     expect(await pruner.prune()).toBeGreaterThanOrEqual(2);
     const left = (await sql`select id from realtime_outbox where channel = ${d.channel} order by id`).map(
