@@ -7,7 +7,6 @@
 //   4. server heap per idle joined connection.
 // Run: npx tsx bench/realtime/bench.ts   (add --expose-gc via NODE_OPTIONS for steadier memory figures)
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Catalog } from '@switchboard/devstack/internals/realtime/extensions/postgres-changes/catalog';
@@ -15,33 +14,13 @@ import { VisibilityBatch } from '@switchboard/devstack/internals/realtime/extens
 import { freePort, signJwt } from '@switchboard/devstack';
 import { startBenchStack } from '../support/stack';
 import { recordMetric } from '../support/results';
+import { Clients } from './clients';
 
 const RATE = 200;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const SUBSCRIBERS = 200;
 const FANOUT_SOCKETS = 1000;
 const FANOUT_MESSAGES = Number(process.env.BENCH_FANOUT_MESSAGES ?? 100);
-
-class Clients {
-  private worker = new Worker(new URL('./clients-worker.mjs', import.meta.url));
-  private next = 0;
-  call<T = { ok: true }>(msg: Record<string, unknown>): Promise<T> {
-    const id = ++this.next;
-    return new Promise((resolve, reject) => {
-      const onMessage = (reply: { id: number; error?: string } & T) => {
-        if (reply.id !== id) return;
-        this.worker.off('message', onMessage);
-        if (reply.error) reject(new Error(reply.error));
-        else resolve(reply);
-      };
-      this.worker.on('message', onMessage);
-      this.worker.postMessage({ ...msg, id });
-    });
-  }
-  stop() {
-    return this.worker.terminate();
-  }
-}
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;

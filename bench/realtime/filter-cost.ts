@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { SignJWT } from 'jose';
 import postgres from 'postgres';
+import { Clients } from './clients';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,27 +28,6 @@ const SUBSCRIBERS = 200;
 const RATE = 200;
 
 type Devstack = typeof import('../../packages/devstack/src/index');
-
-class Clients {
-  private worker = new Worker(new URL('./clients-worker.mjs', import.meta.url));
-  private next = 0;
-  call<T = { ok: true }>(msg: Record<string, unknown>): Promise<T> {
-    const id = ++this.next;
-    return new Promise((resolve, reject) => {
-      const onMessage = (reply: { id: number; error?: string } & T) => {
-        if (reply.id !== id) return;
-        this.worker.off('message', onMessage);
-        if (reply.error) reject(new Error(reply.error));
-        else resolve(reply);
-      };
-      this.worker.on('message', onMessage);
-      this.worker.postMessage({ ...msg, id });
-    });
-  }
-  stop() {
-    return this.worker.terminate();
-  }
-}
 
 /** utime + stime (+ reaped children's, when `children`) of a process or thread, in ms (/proc, 100 ticks/s). */
 async function cpuMs(statPath: string, children = false): Promise<number> {
